@@ -1,0 +1,4 @@
+module FunctionalAsymptotics.Bench.Program
+
+[<EntryPoint>]
+let main _ = 0

@@ -1,0 +1,3 @@
+namespace FunctionalAsymptotics.CSharp;
+/// <summary>Placeholder.</summary>
+public static class Placeholder { }

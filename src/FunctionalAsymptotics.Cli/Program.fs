@@ -1,0 +1,4 @@
+module FunctionalAsymptotics.Cli.Program
+
+[<EntryPoint>]
+let main _ = 0

@@ -1,0 +1,3 @@
+namespace FunctionalAsymptotics.Kernels;
+/// <summary>Placeholder.</summary>
+public static class Placeholder { }
