@@ -44,9 +44,11 @@ let rec run (visited: Collections.Generic.HashSet<string>) name =
     | None -> failwithf "unknown target '%s'; known: %s" name (String.Join(", ", targets.Keys))
     | Some (deps, action) ->
         if visited.Add name then
+            if List.isEmpty deps |> not then printfn "\n=== %s: needs %s ===" name (String.Join(", ", deps))
             for d in deps do run visited d
-            printfn "\n=== %s (at %.1fs) ===" name clock.Elapsed.TotalSeconds
-            action ()
+            if name <> "ci" then // `ci` only aggregates: nothing may follow the test runner's summary
+                printfn "\n=== %s (at %.1fs) ===" name clock.Elapsed.TotalSeconds
+                action ()
 
 let target = match fsi.CommandLineArgs |> Array.tryItem 1 with Some t -> t | None -> "build"
 try
