@@ -77,3 +77,6 @@ module internal Check =
     let sameLength (argument: string) (expected: int) (actual: int) =
         if expected <> actual then
             raise (DimensionMismatchException(argument, sprintf "length %d" expected, sprintf "length %d" actual))
+
+[<assembly: System.Runtime.CompilerServices.InternalsVisibleTo("FunctionalAsymptotics.Tests")>]
+do ()
