@@ -9,6 +9,13 @@ open FunctionalAsymptotics
 /// Immutable; construct it with `GeneralizedChiSquare.create`.
 [<Sealed>]
 type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentralities: float[], offset: float, scale: float) =
+    let allPositive = weights |> Array.forall (fun w -> w > 0.0)
+    let allNegative = weights |> Array.forall (fun w -> w < 0.0)
+    // Point-independent work, done once per law and shared by all evaluations (thread-safe lazies).
+    let rubenTerms = lazy (Ruben.merge (weights |> Array.map abs) dofs noncentralities)
+    let rubenPlan = lazy (Ruben.Plan(rubenTerms.Force()))
+    let rubenEstimate = lazy (Ruben.estimatedTerms (rubenTerms.Force()) 1e-14)
+    let imhofTerms = lazy (Imhof.create weights dofs noncentralities)
     /// The weights `w_j` (a copy).
     member _.Weights = Array.copy weights
     /// The degrees of freedom `k_j` (a copy).
@@ -24,6 +31,12 @@ type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentraliti
     member internal _.W = weights
     member internal _.K = dofs
     member internal _.L = noncentralities
+    member internal _.AllPositive = allPositive
+    member internal _.AllNegative = allNegative
+    /// Ruben's plan on `|w|` (meaningful for same-sign weights only).
+    member internal _.RubenPlan = rubenPlan.Force()
+    member internal _.RubenEstimatedTerms = rubenEstimate.Force()
+    member internal _.ImhofTerms = imhofTerms.Force()
     /// `E Q = c + s sum_j w_j (k_j + lambda_j)`.
     member _.Mean =
         let mutable acc = 0.0
@@ -108,17 +121,12 @@ module GeneralizedChiSquare =
         if cdfIsOne then { Cdf = 1.0; Sf = 0.0; LogCdf = 0.0; LogSf = Double.NegativeInfinity; Error = 0.0; Method = Exact }
         else { Cdf = 0.0; Sf = 1.0; LogCdf = Double.NegativeInfinity; LogSf = 0.0; Error = 0.0; Method = Exact }
 
-    let private sameSign (q: GeneralizedChiSquare) =
-        let allPositive = q.W |> Array.forall (fun w -> w > 0.0)
-        let allNegative = q.W |> Array.forall (fun w -> w < 0.0)
-        struct (allPositive, allNegative)
+    let private sameSign (q: GeneralizedChiSquare) = struct (q.AllPositive, q.AllNegative)
 
     /// Ruben on `Y' = sum |w_j| chi^2` at `y'`; `None` if the series is longer than `maxTerms`.
     let private rubenTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (reflected: bool) (y: float) (maxTerms: int) =
-        let w = if reflected then q.W |> Array.map (fun v -> -v) else q.W
-        let terms = Ruben.merge w q.K q.L
         let y' = if reflected then -y else y
-        match Ruben.expand terms y' settings.RelativeTolerance settings.AbsoluteTolerance false maxTerms with
+        match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance false maxTerms with
         | None -> None
         | Some e ->
             let struct (cdf, sf, cdfErr, sfErr) = Ruben.evaluate e y'
@@ -141,7 +149,7 @@ module GeneralizedChiSquare =
         else max (-cmin) (0.5 * sLo)
 
     let private imhofTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (y: float) =
-        let terms = Imhof.create q.W q.K q.L
+        let terms = q.ImhofTerms
         let c = contourAbscissa terms y
         let r = Imhof.integrate terms Imhof.Probability c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
         let small = Math.Exp r.LogScale * abs r.Integral / Math.PI
@@ -158,7 +166,7 @@ module GeneralizedChiSquare =
     /// absolute accuracy `absTol` only (no relative accuracy in the tails).
     let imhofClassic (q: GeneralizedChiSquare) (absTol: float) (x: float) =
         let y = (x - q.Offset) / q.Scale
-        let terms = Imhof.create q.W q.K q.L
+        let terms = q.ImhofTerms
         let r = Imhof.integrate terms Imhof.Probability 0.0 0.0 y 0.0 (absTol * Math.PI)
         let sf = 0.5 + r.Integral / Math.PI
         struct (sf, r.Error / Math.PI)
@@ -186,8 +194,7 @@ module GeneralizedChiSquare =
             | Auto ->
                 let viaRuben =
                     if rubenOk then
-                        let terms = Ruben.merge (q.W |> Array.map abs) q.K q.L
-                        if Ruben.estimatedTerms terms 1e-14 <= float (rubenBudget settings) then
+                        if q.RubenEstimatedTerms <= float (rubenBudget settings) then
                             rubenTails q settings allNegative y (rubenBudget settings)
                         else None
                     else None
@@ -243,15 +250,14 @@ module GeneralizedChiSquare =
         else
             let viaRuben maxTerms =
                 let reflected = allNegative
-                let terms = Ruben.merge (q.W |> Array.map abs) q.K q.L
                 let y' = if reflected then -y else y
-                match Ruben.expand terms y' settings.RelativeTolerance settings.AbsoluteTolerance true maxTerms with
+                match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance true maxTerms with
                 | Some e ->
                     let struct (v, err) = Ruben.density e y'
                     Some { Value = v / q.Scale; Method = Ruben; ErrorBound = err / q.Scale }
                 | None -> None
             let viaImhof () =
-                let terms = Imhof.create q.W q.K q.L
+                let terms = q.ImhofTerms
                 if halfN > 1.0 || y <> 0.0 then
                     let c = Imhof.saddlepoint terms y
                     let r = Imhof.integrate terms Imhof.Density c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
@@ -279,7 +285,7 @@ module GeneralizedChiSquare =
             | Auto ->
                 let rubenFirst =
                     (allPositive || allNegative)
-                    && Ruben.estimatedTerms (Ruben.merge (q.W |> Array.map abs) q.K q.L) 1e-14 <= float (rubenBudget settings)
+                    && q.RubenEstimatedTerms <= float (rubenBudget settings)
                 match (if rubenFirst then viaRuben (rubenBudget settings) else None) with
                 | Some e -> e
                 | None -> viaImhof ()

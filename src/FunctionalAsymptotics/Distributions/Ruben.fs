@@ -26,16 +26,6 @@ module internal Ruben =
           HalfK = groups |> Array.map (fun (_, js) -> 0.5 * float (js |> Array.sumBy (fun j -> k.[j])))
           HalfL = groups |> Array.map (fun (_, js) -> 0.5 * (js |> Array.sumBy (fun j -> l.[j]))) }
 
-    /// The series at one point, in a form that every caller can use.
-    type Expansion =
-        { Beta: float
-          HalfN: float
-          /// log of the common scale of `b`: `a_k = exp(LogScale) * b_k`.
-          LogScale: float
-          B: ResizeArray<float>
-          /// Upper bound on `sum_{k >= B.Count} a_k`.
-          TailMass: float }
-
     let private logA (t: Terms) (beta: float) (z: float) =
         let mutable acc = 0.0
         for j in 0 .. t.W.Length - 1 do
@@ -51,89 +41,146 @@ module internal Ruben =
         if tmax <= 0.0 then 50.0 + 4.0 * (t.HalfL |> Array.sum)
         else Math.Log tol / Math.Log tmax + 4.0 * (t.HalfL |> Array.sum)
 
-    /// Builds the mixture weights `a_k` (scaled) for the point `y` until the remainder bound is below
-    /// `relTol` times the partial upper-tail sum and below `absTol / 100` (and, with `withDensity`, below
-    /// `relTol` times the partial density),
-    /// so that the sf, the cdf (whose remainder is at most `P_K` times the tail mass) and the density all
-    /// keep their relative accuracy. `None` when `maxTerms` terms do not suffice.
-    let expand (t: Terms) (y: float) (relTol: float) (absTol: float) (withDensity: bool) (maxTerms: int) : Expansion option =
+    /// The point-independent part of the series for one law: the mixture weights `a_k` (which do not
+    /// depend on the point) are computed once, extended on demand and shared by every evaluation,
+    /// so a quantile search or a grid of points costs O(K) per point after the first O(K^2).
+    /// Thread-safe: extension happens under a lock.
+    [<Sealed; AllowNullLiteral>]
+    type Plan(t: Terms) =
         let beta = t.W.[0]
         let nTerms = t.W.Length
         let halfN = Array.sum t.HalfK
         let tj = Array.init nTerms (fun j -> 1.0 - beta / t.W.[j])
-        let tmax = tj.[nTerms - 1]
-        let radius = if tmax > 0.0 then 1.0 / tmax else Double.PositiveInfinity
+        let radius = if tj.[nTerms - 1] > 0.0 then 1.0 / tj.[nTerms - 1] else Double.PositiveInfinity
         let candidates =
             [| if Double.IsFinite radius then
                    for f in [| 0.1; 0.3; 0.5; 0.7; 0.85; 0.95; 0.99 |] do 1.0 + f * (radius - 1.0)
                for z in [| 1.25; 1.5; 2.0; 4.0; 8.0; 16.0; 64.0; 256.0; 1e3; 1e4; 1e6 |] do
                    if z < radius then z |]
             |> Array.filter (fun z -> z > 1.0 && z < radius)
-        let logAz = candidates |> Array.map (logA t beta)
-        let logTail (k: int) =
+        // log of the Cauchy bound: log A(z) - log(1 - 1/z) - K log z.
+        let boundConst = candidates |> Array.map (fun z -> logA t beta z - ScalarMath.log1p (-1.0 / z))
+        let logZ = candidates |> Array.map Math.Log
+        let b = ResizeArray<float>(256)
+        let g = ResizeArray<float>(256)
+        let powers = Array.create nTerms 1.0  // t_j^{k-1}
+        let mutable logScale = 0.0
+        do
+            for j in 0 .. nTerms - 1 do
+                logScale <- logScale + t.HalfK.[j] * Math.Log(beta / t.W.[j]) - t.HalfL.[j]
+            b.Add 1.0
+            g.Add 0.0
+        member _.Terms = t
+        member _.Beta = beta
+        member _.HalfN = halfN
+        /// `a_k = exp(LogScale) * B.[k]`.
+        member _.LogScale = logScale
+        member _.B = b
+        member _.Lock = b
+        /// log of the bound on `sum_{k >= count} a_k`.
+        member _.LogTail(count: int) =
             let mutable best = 0.0
             for i in 0 .. candidates.Length - 1 do
-                let z = candidates.[i]
-                let v = logAz.[i] - float k * Math.Log z - ScalarMath.log1p (-1.0 / z)
+                let v = boundConst.[i] - float count * logZ.[i]
                 if v < best then best <- v
             best
-        let mutable logScale = 0.0
-        for j in 0 .. nTerms - 1 do
-            logScale <- logScale + t.HalfK.[j] * Math.Log(beta / t.W.[j]) - t.HalfL.[j]
-        // Running partial sums at y (scaled by exp(-logScale)): upper tail and density.
+        /// Appends `b_k` for k = B.Count (call under `Lock`). Returns the rescale factor applied to all
+        /// earlier entries (1 unless `b` had to be scaled down to stay representable).
+        member _.Extend() =
+            let k = b.Count
+            // g_k = sum_j [ (k_j/2) t_j^k + (lambda_j/2) k (1 - t_j) t_j^{k-1} ]
+            let mutable gk = 0.0
+            for j in 0 .. nTerms - 1 do
+                let p = powers.[j]
+                gk <- gk + t.HalfK.[j] * p * tj.[j] + t.HalfL.[j] * float k * (1.0 - tj.[j]) * p
+                powers.[j] <- p * tj.[j]
+            g.Add gk
+            let mutable acc = 0.0
+            for r in 0 .. k - 1 do
+                acc <- acc + b.[r] * g.[k - r]
+            let bk = acc / float k
+            b.Add bk
+            if bk > 1e250 then
+                // Keep b representable (a_k <= 1, so this only happens when a_0 underflows).
+                for r in 0 .. b.Count - 1 do b.[r] <- b.[r] * 1e-250
+                logScale <- logScale + 250.0 * Math.Log 10.0
+                1e-250
+            else 1.0
+
+    /// The series truncated for one point.
+    type Expansion =
+        { Beta: float
+          HalfN: float
+          /// log of the common scale of `b`: `a_k = exp(LogScale) * b_k`.
+          LogScale: float
+          /// `b_0 .. b_{K-1}` (a snapshot).
+          B: float[]
+          /// Upper bound on `sum_{k >= K} a_k`.
+          TailMass: float }
+
+    /// Truncates the series for the point `y` where the remainder bound is below `relTol` times the
+    /// partial upper-tail sum and below `absTol / 100` (and, with `withDensity`, below `relTol` times the
+    /// partial density), so that the sf, the cdf (whose remainder is at most `P_K` times the tail mass)
+    /// and the density all keep their relative accuracy. `None` when `maxTerms` terms do not suffice.
+    let expand (plan: Plan) (y: float) (relTol: float) (absTol: float) (withDensity: bool) (maxTerms: int) : Expansion option =
+        let beta = plan.Beta
+        let halfN = plan.HalfN
+        // Running partial sums at y (in units of exp(LogScale)): upper tail and density.
         let x = 0.5 * y / beta
         let logX = Math.Log x
         let struct (_, logQ0) = IncompleteGamma.logPQ halfN x
         let mutable q = Math.Exp logQ0
-        let mutable logD = IncompleteGamma.logPrefactor halfN x
-        let mutable logF = (halfN - 1.0) * logX - x - MathNet.Numerics.SpecialFunctions.GammaLn halfN - Math.Log(2.0 * beta)
+        // d_k and the density terms: by exact ratios in linear space when representable, else in logs.
+        let logD0 = IncompleteGamma.logPrefactor halfN x
+        let linear = logD0 > -700.0 && logD0 < 700.0
+        let mutable d = if linear then Math.Exp logD0 else 0.0
+        let mutable logD = logD0
+        let logF0 = (halfN - 1.0) * logX - x - MathNet.Numerics.SpecialFunctions.GammaLn halfN - Math.Log(2.0 * beta)
+        let linearF = logF0 > -700.0 && logF0 < 700.0
+        let mutable f = if linearF then Math.Exp logF0 else 0.0
+        let mutable logF = logF0
         let mutable sfPart = 0.0
         let mutable pdfPart = 0.0
-        let b = ResizeArray<float>(64)
-        let g = ResizeArray<float>(64)
-        g.Add 0.0
-        let powers = Array.create nTerms 1.0  // t_j^{k-1}
-        let mutable result = None
-        let mutable fin = false
-        while not fin do
-            let k = b.Count
-            let bk =
-                if k = 0 then 1.0
+        let absFloor = Math.Log(0.01 * absTol)
+        let logRel = Math.Log relTol
+        lock plan.Lock (fun () ->
+            let mutable result = None
+            let mutable fin = false
+            let mutable k = 0
+            while not fin do
+                if k >= plan.B.Count then
+                    let factor = plan.Extend()
+                    sfPart <- sfPart * factor
+                    pdfPart <- pdfPart * factor
+                let bk = plan.B.[k]
+                sfPart <- sfPart + bk * q
+                let ak1 = halfN + float k + 1.0
+                if linear then
+                    q <- q + d
+                    d <- d * x / ak1
                 else
-                    // g_k = sum_j [ (k_j/2) t_j^k + (lambda_j/2) k (1 - t_j) t_j^{k-1} ]
-                    let mutable gk = 0.0
-                    for j in 0 .. nTerms - 1 do
-                        let p = powers.[j]
-                        gk <- gk + t.HalfK.[j] * p * tj.[j] + t.HalfL.[j] * float k * (1.0 - tj.[j]) * p
-                        powers.[j] <- p * tj.[j]
-                    g.Add gk
-                    let mutable acc = 0.0
-                    for r in 0 .. k - 1 do
-                        acc <- acc + b.[r] * g.[k - r]
-                    acc / float k
-            b.Add bk
-            sfPart <- sfPart + bk * q
-            q <- q + Math.Exp logD
-            logD <- logD + logX - Math.Log(halfN + float k + 1.0)
-            if withDensity then
-                pdfPart <- pdfPart + bk * Math.Exp logF
-                logF <- logF + logX - Math.Log(halfN + float k)
-            if bk > 1e250 then
-                // Keep b representable (a_k <= 1, so this only happens when a_0 underflows).
-                for r in 0 .. b.Count - 1 do b.[r] <- b.[r] * 1e-250
-                sfPart <- sfPart * 1e-250
-                pdfPart <- pdfPart * 1e-250
-                logScale <- logScale + 250.0 * Math.Log 10.0
-            let logT = logTail b.Count
-            let sfOk = logT <= Math.Log relTol + logScale + Math.Log sfPart && logT <= Math.Log(0.01 * absTol)
-            let pdfOk = not withDensity || logT - Math.Log(2.0 * beta) <= Math.Log relTol + logScale + Math.Log pdfPart
-            // Below 1e-320 everything left is zero in double precision.
-            if (sfOk && pdfOk) || logT < -736.8 then
-                result <- Some { Beta = beta; HalfN = halfN; LogScale = logScale; B = b; TailMass = Math.Exp logT }
-                fin <- true
-            elif b.Count >= maxTerms then
-                fin <- true
-        result
+                    q <- q + Math.Exp logD
+                    logD <- logD + logX - Math.Log ak1
+                if withDensity then
+                    if linearF then
+                        pdfPart <- pdfPart + bk * f
+                        f <- f * x / (ak1 - 1.0)
+                    else
+                        pdfPart <- pdfPart + bk * Math.Exp logF
+                        logF <- logF + logX - Math.Log(ak1 - 1.0)
+                k <- k + 1
+                // The stopping test costs a few logs: make it every fourth term.
+                if k % 4 = 0 || k >= maxTerms then
+                    let logT = plan.LogTail k
+                    let sfOk = logT <= logRel + plan.LogScale + Math.Log sfPart && logT <= absFloor
+                    let pdfOk = not withDensity || logT - Math.Log(2.0 * beta) <= logRel + plan.LogScale + Math.Log pdfPart
+                    // Below 1e-320 everything left is zero in double precision.
+                    if (sfOk && pdfOk) || logT < -736.8 then
+                        result <- Some { Beta = beta; HalfN = halfN; LogScale = plan.LogScale; B = plan.B.GetRange(0, k).ToArray(); TailMass = Math.Exp logT }
+                        fin <- true
+                    elif k >= maxTerms then
+                        fin <- true
+            result)
 
     /// `d_k = x^{a_k} e^{-x} / Gamma(a_k + 1)`, `a_k = n/2 + k`, for k < count: computed directly at the
     /// peak `a_k ~ x` and by exact ratios outwards (`d_{k+1} = d_k x / (a_k + 1)`), so every term keeps its
@@ -156,7 +203,7 @@ module internal Ruben =
     /// Evaluates `P(Y <= y)` and `P(Y > y)` from an expansion: returns (cdf, sf, cdfError, sfError).
     let evaluate (e: Expansion) (y: float) =
         let x = 0.5 * y / e.Beta
-        let count = e.B.Count
+        let count = e.B.Length
         let scale = Math.Exp e.LogScale
         let d = poissonTerms e.HalfN x count
         // Upper tail: Q_{k+1} = Q_k + d_k (forward; sums of positive terms).
@@ -189,7 +236,7 @@ module internal Ruben =
     /// `f_{chi^2_{2a}}(2x) / beta = x^{a-1} e^{-x} / (2 beta Gamma(a)) = d_k a_k / (2 beta x)`.
     let density (e: Expansion) (y: float) =
         let x = 0.5 * y / e.Beta
-        let count = e.B.Count
+        let count = e.B.Length
         let d = poissonTerms e.HalfN x count
         let mutable acc = 0.0
         for k in 0 .. count - 1 do
