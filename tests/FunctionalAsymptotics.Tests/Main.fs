@@ -8,6 +8,8 @@ open Expecto
 let allTests =
     testList "FunctionalAsymptotics" [
         Geometry.ManifoldConformanceTests.tests
+        Geometry.ManifoldTests.tests
+        Geometry.ChecksTests.tests
     ]
 
 [<EntryPoint>]
