@@ -10,6 +10,13 @@ let allTests =
         Geometry.ManifoldConformanceTests.tests
         Geometry.ManifoldTests.tests
         Geometry.ChecksTests.tests
+        Groups.AssignmentTests.tests
+        Groups.GroupActionTests.tests
+        Groups.DescriptorTests.tests
+        Groups.LawsTests.tests
+        Models.SpectralLossTests.tests
+        Models.FactorLossTests.tests
+        Models.GaussianMixtureLossTests.tests
     ]
 
 [<EntryPoint>]
