@@ -17,6 +17,7 @@ let allTests =
         Models.SpectralLossTests.tests
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
+        CSharp.GeometryFacadeTests.tests
     ]
 
 [<EntryPoint>]
