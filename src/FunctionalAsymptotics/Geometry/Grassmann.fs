@@ -30,14 +30,15 @@ module Grassmann =
         if k < 1 then raise (InvalidArgumentException("k", sprintf "must be >= 1, got %d" k))
         if k >= n then raise (InvalidArgumentException("k", sprintf "must be < n = %d, got %d" n k))
         let project (p: Matrix<float>) (z: Matrix<float>) =
+            // Z_s P + P Z_s - 2 P Z_s P = 2 sym(P Z_s) - 2 P Z_s P
             let zs = Linalg.sym z
             let pz = p * zs
-            Linalg.sym (pz * 2.0) - pz * p * 2.0 |> Linalg.sym
+            Linalg.sym ((pz + pz.Transpose()) - pz * p * 2.0)
         let weingarten (p: Matrix<float>) (v: Matrix<float>) (nAmb: Matrix<float>) =
             let ns = Linalg.sym nAmb
             let nrm = ns - project p ns
             project p (nrm * v + v * nrm - v * nrm * p * 2.0 - p * nrm * v * 2.0)
-        /// Builds U(1) U(1)^T from a basis U and a horizontal Delta, with angles transformed by `f`.
+        // U(1) U(1)^T for the geodesic from the basis U with horizontal velocity Delta.
         let along (u: Matrix<float>) (delta: Matrix<float>) =
             let svd = delta.Svd(true)
             let q = svd.U.SubMatrix(0, n, 0, k)

@@ -14,6 +14,9 @@ module SpectralLoss =
 
     /// Per-sample loss (6.2): `l(A; x, x+, x-) = -2 <A x, A x+> + <A x, A x->^2`.
     let loss (a: Matrix<float>) (x: float[]) (xPlus: float[]) (xMinus: float[]) : float =
+        Check.sameLength "x" a.ColumnCount x.Length
+        Check.sameLength "xPlus" a.ColumnCount xPlus.Length
+        Check.sameLength "xMinus" a.ColumnCount xMinus.Length
         let ax = av a x
         let c = ax.DotProduct(av a xMinus)
         -2.0 * ax.DotProduct(av a xPlus) + c * c
@@ -25,7 +28,9 @@ module SpectralLoss =
         loss a z.[0 .. d - 1] z.[d .. 2 * d - 1] z.[2 * d .. 3 * d - 1]
 
     /// Features `psi(x, A) = A x in R^k`.
-    let features (a: Matrix<float>) (x: float[]) : float[] = (av a x).ToArray()
+    let features (a: Matrix<float>) (x: float[]) : float[] =
+        Check.sameLength "x" a.ColumnCount x.Length
+        (av a x).ToArray()
 
     /// Population loss `E l = -2 tr(A Sigma+ A^T) + tr((A Sigma A^T)^2)`, with `Sigma = E[x x^T]`,
     /// `Sigma+ = E[x+ x^T]` and `x-` an independent copy of `x` (only second moments enter).

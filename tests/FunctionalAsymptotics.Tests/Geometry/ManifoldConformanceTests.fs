@@ -245,7 +245,9 @@ let allCases =
       { Manifold = FixedRankPsd.create 5 2; Tangency = fixedRankPsdTangency 2; Flat = false }
       { Manifold = FixedRankPsd.create 4 1; Tangency = fixedRankPsdTangency 1; Flat = false }
       { Manifold = FixedRankPsd.create 3 3; Tangency = fixedRankPsdTangency 3; Flat = true }
-      productCase [| { Manifold = Sphere.create 3; Tangency = sphereTangency; Flat = false }; fixedRank; euclid |] ]
+      productCase [| { Manifold = Sphere.create 3; Tangency = sphereTangency; Flat = false }; fixedRank; euclid |]
+      // a product with closed-form exp and log in every factor, so the exp/log laws apply to it
+      productCase [| sphere; { Manifold = Grassmann.create 4 2; Tangency = grassmannTangency; Flat = false } |] ]
 
 /// Dropping the Weingarten term must make the Hessian law fail, on every curved manifold: this is the
 /// test that would catch the missing term behind the printed Cor. 6.3.
@@ -263,8 +265,17 @@ let weingartenIsNeeded =
                     Expect.isGreaterThan (bad |> Array.filter (fun e -> e > 1e-4) |> Array.length) 15 "and it fails for most random cases")
     ]
 
+/// The acceptance asks for at least 200 cases per manifold and law: count them through the same config.
+let caseCount =
+    testCase "each conformance property runs the configured number of cases" (fun () ->
+        let n = ref 0
+        let counted = testPropertyWithConfig config "count" (fun (DoNotSize (_: int)) -> n.Value <- n.Value + 1)
+        Impl.evalTestsSilent counted |> Async.RunSynchronously |> ignore
+        Expect.isGreaterThanOrEqual n.Value 200 "cases per property")
+
 let tests =
     testList "Geometry.Conformance" [
         yield! allCases |> List.map suite
         yield weingartenIsNeeded
+        yield caseCount
     ]
