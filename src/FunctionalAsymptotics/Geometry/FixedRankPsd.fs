@@ -31,8 +31,9 @@ module FixedRankPsd =
     /// `M_{d,k}`, dimension `dk - k(k-1)/2`.
     ///
     /// - Residual: `||X - X^T||_F + sqrt(sum_{i>k} lambda_i^2) + max(0, -lambda_k)` (eigenvalues of
-    ///   `sym X` in descending order); if `lambda_k <= rankTolerance * lambda_1` the point is rank
-    ///   deficient and operations raise `RankDeficientException`.
+    ///   `sym X` in descending order); if `0 <= lambda_k <= rankTolerance * lambda_1` the point is rank
+    ///   deficient and the residual (hence `Manifold.checkPoint` and every operation) raises
+    ///   `RankDeficientException`.
     /// - Projection: `P_T(Z) = Z_s - P_perp Z_s P_perp`, `Z_s = sym Z`.
     /// - Retraction: the orthographic retraction `R_X(V) = (X+V) U [U^T (X+V) U]^-1 U^T (X+V)`
     ///   `= X + V + P (Lambda + S)^-1 P^T`, second order (Absil & Oseledets 2015); its exact inverse is
@@ -73,7 +74,12 @@ module FixedRankPsd =
         let residual (x: Matrix<float>) =
             let lam, _ = Linalg.eigSymDesc x
             let tail = lam.[k..] |> Array.sumBy (fun l -> l * l) |> sqrt
-            Linalg.norm (x - x.Transpose()) + tail + max 0.0 (-lam.[k - 1])
+            let r = Linalg.norm (x - x.Transpose()) + tail + max 0.0 (-lam.[k - 1])
+            // A PSD matrix of rank < k satisfies the other equations but is not on the manifold either;
+            // "how far" is the wrong question there, so say so with the typed rank error.
+            if r <= 1e-8 * max 1.0 (Linalg.norm x) && not (lam.[k - 1] > rankTolerance * max lam.[0] 1e-300) then
+                raise (RankDeficientException("x (a point of " + name + ")", k, lam |> Array.filter (fun l -> l > rankTolerance * lam.[0]) |> Array.length))
+            r
         let dim = d * k - k * (k - 1) / 2
         { Name = name
           Dimension = dim

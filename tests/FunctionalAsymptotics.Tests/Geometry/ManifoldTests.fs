@@ -42,7 +42,8 @@ let tests =
             let d3 = DenseMatrix.OfDiagonalArray [| 3.0; 2.0; 1.0; 0.0 |]
             throwsT<OffManifoldException> (fun () -> Manifold.checkPoint m "x" d3) "rank 3"
             let d1 = DenseMatrix.OfDiagonalArray [| 3.0; 0.0; 0.0; 0.0 |]
-            throwsT<RankDeficientException> (fun () -> Manifold.project m d1 d1 |> ignore) "rank 1")
+            throwsT<RankDeficientException> (fun () -> Manifold.project m d1 d1 |> ignore) "rank 1"
+            throwsT<RankDeficientException> (fun () -> Manifold.checkPoint m "x" d1) "checkPoint says so too")
         testCase "an indefinite matrix is off FixedRankPsd" (fun () ->
             let m = FixedRankPsd.create 3 2
             throwsT<OffManifoldException> (fun () -> Manifold.checkPoint m "x" (DenseMatrix.OfDiagonalArray [| 1.0; -1.0; 0.0 |])) "indefinite")
