@@ -3,55 +3,29 @@ namespace FunctionalAsymptotics.Geometry
 open System
 open MathNet.Numerics.LinearAlgebra
 open FunctionalAsymptotics
-
-/// The outcome of a Taylor-slope check (Manopt's `checkgradient` / `checkhessian`).
 type TaylorCheck =
     { /// "gradient" or "hessian".
       Kind: string
-      /// The slope a correct derivative gives on the log–log plot: 2 (gradient), 3 (Hessian).
       ExpectedSlope: float
-      /// The least-squares slope of `log error` against `log t` over the fitted window (NaN if `Exact`).
       FittedSlope: float
-      /// True when every error is at rounding level (e.g. a quadratic cost with an exact Hessian).
       Exact: bool
-      /// The verdict: `Exact`, or `FittedSlope >= ExpectedSlope - SlopeTolerance`, and the derivative is tangent.
       Passed: bool
-      /// The step sizes `t` (log-spaced, increasing).
       Steps: float[]
-      /// The Taylor remainders at each step.
       Errors: float[]
-      /// First index of the fitted window in `Steps` (-1 if none).
       WindowStart: int
-      /// Last index of the fitted window in `Steps` (-1 if none).
       WindowEnd: int
-      /// `||d - P_x d|| / max(1, ||d||)` for the checked derivative `d` (gradient or `Hess[v]`): it must be tangent.
       TangencyResidual: float }
-
-/// Options of the Taylor checks.
 type TaylorCheckOptions =
     { /// Smallest step (default 1e-8).
       MinStep: float
-      /// Largest step (default 1).
       MaxStep: float
-      /// Number of log-spaced steps (default 51).
       Steps: int
-      /// Points in the fitted window (default 8).
       Window: int
-      /// Accepted shortfall of the slope (default 0.1).
       SlopeTolerance: float
-      /// Errors below `NoiseFloor * max(1, |f(x)|)` are rounding noise (default 1e-12).
       NoiseFloor: float
-      /// Accepted tangency residual (default 1e-8).
       TangencyTolerance: float }
-
-/// Manopt-style derivative checks on any `Manifold`, for users' own costs: compare the cost along the
-/// retraction curve `t -> f(R_x(t v))` with its first- or second-order Taylor model and fit the slope of
-/// the remainder on a log–log scale. With a correct gradient the remainder is `O(t^2)` (slope 2); with a
-/// correct Riemannian Hessian and a second-order retraction (all built-ins) it is `O(t^3)` (slope 3).
 [<RequireQualifiedAccess>]
 module Checks =
-
-    /// Default options.
     let defaultOptions =
         { MinStep = 1e-8; MaxStep = 1.0; Steps = 51; Window = 8; SlopeTolerance = 0.1; NoiseFloor = 1e-12; TangencyTolerance = 1e-8 }
 
@@ -101,9 +75,6 @@ module Checks =
           WindowStart = a
           WindowEnd = b
           TangencyResidual = tang }
-
-    /// Checks a Riemannian gradient `rgrad` of `cost` at `x` along the tangent direction `v`:
-    /// remainder `|f(R_x(t v)) - f(x) - t <grad f(x), v>|`, expected slope 2.
     let checkGradientWith (opts: TaylorCheckOptions) (m: Manifold) (cost: Matrix<float> -> float)
                           (rgrad: Matrix<float> -> Matrix<float>) (x: Matrix<float>) (v: Matrix<float>) : TaylorCheck =
         checkDirection m x v
@@ -115,13 +86,7 @@ module Checks =
         let errs = ts |> Array.map (fun t -> abs (cost (m.Retract x (v * t)) - f0 - t * slope))
         let tang = Linalg.norm (g - m.Project x g) / max 1.0 (Linalg.norm g)
         verdict "gradient" 2.0 opts ts errs f0 tang
-
-    /// `checkGradientWith defaultOptions`.
     let checkGradient m cost rgrad x v = checkGradientWith defaultOptions m cost rgrad x v
-
-    /// Checks a Riemannian Hessian `rhess x v` (with gradient `rgrad`) of `cost` at `x` along `v`:
-    /// remainder `|f(R_x(t v)) - f(x) - t <grad, v> - t^2/2 <Hess[v], v>|`, expected slope 3 (needs a
-    /// second-order retraction; all built-in retractions are).
     let checkHessianWith (opts: TaylorCheckOptions) (m: Manifold) (cost: Matrix<float> -> float)
                          (rgrad: Matrix<float> -> Matrix<float>) (rhess: Matrix<float> -> Matrix<float> -> Matrix<float>)
                          (x: Matrix<float>) (v: Matrix<float>) : TaylorCheck =
@@ -137,14 +102,7 @@ module Checks =
         let errs = ts |> Array.map (fun t -> abs (cost (m.Retract x (v * t)) - f0 - t * d1 - 0.5 * t * t * d2))
         let tang = Linalg.norm (hv - m.Project x hv) / max 1.0 (Linalg.norm hv)
         verdict "hessian" 3.0 opts ts errs f0 tang
-
-    /// `checkHessianWith defaultOptions`.
     let checkHessian m cost rgrad rhess x v = checkHessianWith defaultOptions m cost rgrad rhess x v
-
-    /// The Riemannian gradient of a cost given by its Euclidean gradient: `x -> P_x(egrad x)`.
     let riemannianGradient (m: Manifold) (egrad: Matrix<float> -> Matrix<float>) = fun x -> m.EgradToRgrad x (egrad x)
-
-    /// The Riemannian Hessian of a cost given by its Euclidean gradient and Hessian-vector product:
-    /// `(x, v) -> P_x(ehess x v) + W_x(v, egrad x)`.
     let riemannianHessian (m: Manifold) (egrad: Matrix<float> -> Matrix<float>) (ehess: Matrix<float> -> Matrix<float> -> Matrix<float>) =
         fun x v -> m.EhessToRhess x (egrad x) (ehess x v) v

@@ -3,13 +3,9 @@ namespace FunctionalAsymptotics.Groups
 open System
 open FunctionalAsymptotics
 
-/// Exact optimal assignment (linear sum assignment problem).
 [<RequireQualifiedAccess>]
 module Assignment =
 
-    /// The Hungarian algorithm with potentials (Kuhn–Munkres, in the O(n^3) shortest-augmenting-path
-    /// form): returns `assign` with `assign.[i]` the column given to row `i`, minimising
-    /// `sum_i cost.[i, assign.[i]]` over all permutations, exactly. `cost` must be square and finite.
     let hungarian (cost: float[,]) : int[] =
         if isNull (box cost) then raise (InvalidArgumentException("cost", "must not be null"))
         let n = Array2D.length1 cost
