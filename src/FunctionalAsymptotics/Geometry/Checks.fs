@@ -3,9 +3,11 @@ namespace FunctionalAsymptotics.Geometry
 open System
 open MathNet.Numerics.LinearAlgebra
 open FunctionalAsymptotics
+
+// Documented in Checks.fsi.
+
 type TaylorCheck =
-    { /// "gradient" or "hessian".
-      Kind: string
+    { Kind: string
       ExpectedSlope: float
       FittedSlope: float
       Exact: bool
@@ -15,15 +17,16 @@ type TaylorCheck =
       WindowStart: int
       WindowEnd: int
       TangencyResidual: float }
+
 type TaylorCheckOptions =
-    { /// Smallest step (default 1e-8).
-      MinStep: float
+    { MinStep: float
       MaxStep: float
       Steps: int
       Window: int
       SlopeTolerance: float
       NoiseFloor: float
       TangencyTolerance: float }
+
 [<RequireQualifiedAccess>]
 module Checks =
     let defaultOptions =
@@ -52,6 +55,9 @@ module Checks =
         slope, a, b, exact
 
     let private steps (opts: TaylorCheckOptions) =
+        if opts.Steps < 3 then raise (InvalidArgumentException("Steps", sprintf "must be >= 3, got %d" opts.Steps))
+        if not (opts.MinStep > 0.0 && opts.MaxStep > opts.MinStep && Double.IsFinite opts.MaxStep) then
+            raise (InvalidArgumentException("MinStep/MaxStep", sprintf "need 0 < MinStep < MaxStep < infinity, got %g and %g" opts.MinStep opts.MaxStep))
         let a = log10 opts.MinStep
         let b = log10 opts.MaxStep
         Array.init opts.Steps (fun i -> 10.0 ** (a + (b - a) * float i / float (opts.Steps - 1)))
