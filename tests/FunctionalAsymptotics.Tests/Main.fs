@@ -8,6 +8,17 @@ open Expecto
 let allTests =
     testList "FunctionalAsymptotics" [
         Distributions.GeneralizedChiSquareTests.tests
+        Geometry.ManifoldConformanceTests.tests
+        Geometry.ManifoldTests.tests
+        Geometry.ChecksTests.tests
+        Groups.AssignmentTests.tests
+        Groups.GroupActionTests.tests
+        Groups.DescriptorTests.tests
+        Groups.LawsTests.tests
+        Models.SpectralLossTests.tests
+        Models.FactorLossTests.tests
+        Models.GaussianMixtureLossTests.tests
+        CSharp.GeometryFacadeTests.tests
     ]
 
 [<EntryPoint>]
