@@ -8,6 +8,7 @@ open Expecto
 let allTests =
     testList "FunctionalAsymptotics" [
         Distributions.GeneralizedChiSquareTests.tests
+        Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
         Geometry.ManifoldTests.tests
         Geometry.ChecksTests.tests
