@@ -7,6 +7,7 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
+        Kernels.CumulantKernelsTests.tests
         Distributions.GeneralizedChiSquareTests.tests
         Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
