@@ -7,7 +7,8 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
-        testCase "placeholder" (fun () -> Expect.isTrue true "")
+        Kernels.KernelTests.tests
+        Distributions.ChiSquareSamplerTests.tests
     ]
 
 [<EntryPoint>]
