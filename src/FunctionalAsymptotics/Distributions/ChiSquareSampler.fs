@@ -51,7 +51,6 @@ module ChiSquareSampler =
         member val U2: float[] = Array.zeroCreate BlockSize
         member val Z1: float[] = Array.zeroCreate BlockSize
         member val Z2: float[] = Array.zeroCreate BlockSize
-        member val Work: float[] = Array.zeroCreate (2 * BlockSize)
         member val Acc: float[] = Array.zeroCreate BlockSize
 
     /// Box–Muller pair `pair` of a block's stream `key`, first `mp` draws, into `s.Z1` and `s.Z2`.
@@ -64,7 +63,7 @@ module ChiSquareSampler =
         if simd then
             Philox.FillUniformSimd(key, basePosition, 0UL, u1)
             Philox.FillUniformSimd(key, basePosition + uint64 (BlockSize / 2), 0UL, u2)
-            NormalKernels.BoxMullerSimd(u1, u2, z1, z2, Span<float>(s.Work))
+            NormalKernels.BoxMullerSimd(u1, u2, z1, z2)
         else
             Philox.FillUniformReference(key, basePosition, 0UL, u1)
             Philox.FillUniformReference(key, basePosition + uint64 (BlockSize / 2), 0UL, u2)
