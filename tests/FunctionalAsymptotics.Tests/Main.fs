@@ -9,6 +9,7 @@ let allTests =
     testList "FunctionalAsymptotics" [
         Kernels.KernelTests.tests
         Distributions.ChiSquareSamplerTests.tests
+        CSharp.FacadeTests.tests
     ]
 
 [<EntryPoint>]
