@@ -10,6 +10,7 @@ let allTests =
         Kernels.KernelTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
+        Cli.LawCommandTests.tests
     ]
 
 [<EntryPoint>]
