@@ -7,7 +7,7 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
-        Kernels.KernelTests.tests
+        Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
         Cli.LawCommandTests.tests

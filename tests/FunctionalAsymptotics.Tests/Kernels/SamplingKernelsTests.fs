@@ -1,4 +1,4 @@
-module FunctionalAsymptotics.Tests.Kernels.KernelTests
+module FunctionalAsymptotics.Tests.Kernels.SamplingKernelsTests
 
 open System
 open Expecto
