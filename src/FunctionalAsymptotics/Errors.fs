@@ -53,6 +53,18 @@ type RankDeficientException(argument: string, expectedRank: int, numericalRank: 
     /// The rank found.
     member _.NumericalRank = numericalRank
 
+/// A point given to a manifold operation does not lie on the manifold: the residual of its defining
+/// equations (`Distance`, in the manifold's own units, documented per manifold) exceeds `Tolerance`.
+type OffManifoldException(argument: string, manifold: string, distance: float, tolerance: float) =
+    inherit InvalidArgumentException(
+        argument, sprintf "must lie on %s: residual %.3g exceeds tolerance %.3g" manifold distance tolerance)
+    /// The manifold the point should lie on.
+    member _.Manifold = manifold
+    /// The residual of the defining equations at the point.
+    member _.Distance = distance
+    /// The tolerance that was exceeded.
+    member _.Tolerance = tolerance
+
 /// Internal argument checks that raise the typed errors above.
 module internal Check =
     let inline fail argument text = raise (InvalidArgumentException(argument, text))
@@ -77,3 +89,6 @@ module internal Check =
     let sameLength (argument: string) (expected: int) (actual: int) =
         if expected <> actual then
             raise (DimensionMismatchException(argument, sprintf "length %d" expected, sprintf "length %d" actual))
+
+[<assembly: System.Runtime.CompilerServices.InternalsVisibleTo("FunctionalAsymptotics.Tests")>]
+do ()

@@ -7,6 +7,20 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
+        Kernels.CumulantKernelsTests.tests
+        Distributions.GeneralizedChiSquareTests.tests
+        Asymptotics.LimitLawTests.tests
+        Geometry.ManifoldConformanceTests.tests
+        Geometry.ManifoldTests.tests
+        Geometry.ChecksTests.tests
+        Groups.AssignmentTests.tests
+        Groups.GroupActionTests.tests
+        Groups.DescriptorTests.tests
+        Groups.LawsTests.tests
+        Models.SpectralLossTests.tests
+        Models.FactorLossTests.tests
+        Models.GaussianMixtureLossTests.tests
+        CSharp.GeometryFacadeTests.tests
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests

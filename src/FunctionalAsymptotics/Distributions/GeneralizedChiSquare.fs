@@ -9,6 +9,13 @@ open FunctionalAsymptotics
 /// Immutable; construct it with `GeneralizedChiSquare.create`.
 [<Sealed>]
 type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentralities: float[], offset: float, scale: float) =
+    let allPositive = weights |> Array.forall (fun w -> w > 0.0)
+    let allNegative = weights |> Array.forall (fun w -> w < 0.0)
+    // Point-independent work, done once per law and shared by all evaluations (thread-safe lazies).
+    let rubenTerms = lazy (Ruben.merge (weights |> Array.map abs) dofs noncentralities)
+    let rubenPlan = lazy (Ruben.Plan(rubenTerms.Force()))
+    let rubenEstimate = lazy (Ruben.estimatedTerms (rubenTerms.Force()) 1e-14)
+    let imhofTerms = lazy (Imhof.create weights dofs noncentralities)
     /// The weights `w_j` (a copy).
     member _.Weights = Array.copy weights
     /// The degrees of freedom `k_j` (a copy).
@@ -24,6 +31,12 @@ type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentraliti
     member internal _.W = weights
     member internal _.K = dofs
     member internal _.L = noncentralities
+    member internal _.AllPositive = allPositive
+    member internal _.AllNegative = allNegative
+    /// Ruben's plan on `|w|` (meaningful for same-sign weights only).
+    member internal _.RubenPlan = rubenPlan.Force()
+    member internal _.RubenEstimatedTerms = rubenEstimate.Force()
+    member internal _.ImhofTerms = imhofTerms.Force()
     /// `E Q = c + s sum_j w_j (k_j + lambda_j)`.
     member _.Mean =
         let mutable acc = 0.0
@@ -97,25 +110,303 @@ module GeneralizedChiSquare =
     /// Skewness of `Q`.
     let skewness (q: GeneralizedChiSquare) = q.Skewness
 
-    // ---- API under construction (implementations land in the next commits) ----
+    // ---- Evaluation -------------------------------------------------------------------------------------
+
+    /// Both tails at one point, in the normalised variable `y = (x - c) / s` of `Y = sum_j w_j chi^2`.
+    [<Struct>]
+    type internal Tails =
+        { Cdf: float; Sf: float; LogCdf: float; LogSf: float; Error: float; Method: ChiSquareMethod }
+
+    let private exactTails cdfIsOne =
+        if cdfIsOne then { Cdf = 1.0; Sf = 0.0; LogCdf = 0.0; LogSf = Double.NegativeInfinity; Error = 0.0; Method = Exact }
+        else { Cdf = 0.0; Sf = 1.0; LogCdf = Double.NegativeInfinity; LogSf = 0.0; Error = 0.0; Method = Exact }
+
+    let private sameSign (q: GeneralizedChiSquare) = struct (q.AllPositive, q.AllNegative)
+
+    /// Ruben on `Y' = sum |w_j| chi^2` at `y'`; `None` if the series is longer than `maxTerms`.
+    let private rubenTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (reflected: bool) (y: float) (maxTerms: int) =
+        let y' = if reflected then -y else y
+        match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance false maxTerms with
+        | None -> None
+        | Some e ->
+            let struct (cdf, sf, cdfErr, sfErr) = Ruben.evaluate e y'
+            let cdf = min 1.0 (max 0.0 cdf)
+            let sf = min 1.0 (max 0.0 sf)
+            let err = max cdfErr sfErr
+            if reflected then
+                Some { Cdf = sf; Sf = cdf; LogCdf = Math.Log sf; LogSf = Math.Log cdf; Error = err; Method = Ruben }
+            else
+                Some { Cdf = cdf; Sf = sf; LogCdf = Math.Log cdf; LogSf = Math.Log sf; Error = err; Method = Ruben }
+
+    /// The contour abscissa: the saddle point, kept away from the pole at 0 and from the strip's edges.
+    let private contourAbscissa (terms: Imhof.Terms) (y: float) =
+        let shat = Imhof.saddlepoint terms y
+        let struct (_, mean, var0) = Imhof.cumulants terms 0.0
+        let struct (sLo, sHi) = Imhof.strip terms
+        let cmin = 0.5 / Math.Sqrt var0
+        if abs shat >= cmin then shat
+        elif y >= mean then min cmin (0.5 * sHi)
+        else max (-cmin) (0.5 * sLo)
+
+    let private imhofTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (y: float) =
+        let terms = q.ImhofTerms
+        let c = contourAbscissa terms y
+        let r = Imhof.integrate terms Imhof.Probability c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
+        let small = Math.Exp r.LogScale * abs r.Integral / Math.PI
+        let logSmall = r.LogScale + Math.Log(abs r.Integral / Math.PI)
+        let err = Math.Exp r.LogScale * r.Error / Math.PI
+        let small = min 1.0 small
+        if c > 0.0 then
+            { Cdf = 1.0 - small; Sf = small; LogCdf = ScalarMath.log1mexp logSmall; LogSf = logSmall; Error = err; Method = Imhof }
+        else
+            { Cdf = small; Sf = 1.0 - small; LogCdf = logSmall; LogSf = ScalarMath.log1mexp logSmall; Error = err; Method = Imhof }
+
+    /// `P(Q > x)` by Imhof's printed formula `1/2 + (1/pi) int_0^inf sin(theta(u)) / (u rho(u)) du` (the
+    /// contour through `c = 0`), with its absolute error bound: an independent cross-check of `sf`, with
+    /// absolute accuracy `absTol` only (no relative accuracy in the tails).
+    let imhofClassic (q: GeneralizedChiSquare) (absTol: float) (x: float) =
+        let y = (x - q.Offset) / q.Scale
+        let terms = q.ImhofTerms
+        let r = Imhof.integrate terms Imhof.Probability 0.0 0.0 y 0.0 (absTol * Math.PI)
+        let sf = 0.5 + r.Integral / Math.PI
+        struct (sf, r.Error / Math.PI)
+
+    let private rubenBudget (settings: ChiSquareSettings) = min settings.MaxRubenTerms 3000
+
+    /// Both tails of Q at x, by the settings' algorithm.
+    let internal tails (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : Tails =
+        if Double.IsNaN x then Check.fail "x" "must not be NaN"
+        let y = (x - q.Offset) / q.Scale
+        let struct (allPositive, allNegative) = sameSign q
+        if Double.IsPositiveInfinity y then exactTails true
+        elif Double.IsNegativeInfinity y then exactTails false
+        elif allPositive && y <= 0.0 then exactTails false
+        elif allNegative && y >= 0.0 then exactTails true
+        else
+            let rubenOk = allPositive || allNegative
+            match settings.Algorithm with
+            | UseRuben ->
+                if not rubenOk then Check.fail "settings" "Ruben's series needs weights of one sign; use Imhof or Auto"
+                match rubenTails q settings allNegative y settings.MaxRubenTerms with
+                | Some t -> t
+                | None -> raise (ConvergenceException("Ruben's series", settings.MaxRubenTerms, nan, settings.RelativeTolerance))
+            | UseImhof -> imhofTails q settings y
+            | Auto ->
+                let viaRuben =
+                    if rubenOk then
+                        if q.RubenEstimatedTerms <= float (rubenBudget settings) then
+                            rubenTails q settings allNegative y (rubenBudget settings)
+                        else None
+                    else None
+                match viaRuben with
+                | Some t -> t
+                | None -> imhofTails q settings y
+
     /// `P(Q <= x)` with the method used and an absolute error bound.
-    let cdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation = raise (NotImplementedException())
+    let cdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
+        let t = tails settings q x
+        { Value = t.Cdf; Method = t.Method; ErrorBound = t.Error }
+
     /// `P(Q > x)`, computed natively (not as 1 - cdf), with the method used and an absolute error bound.
-    let sfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation = raise (NotImplementedException())
-    /// Density of Q at x, with method and error bound.
-    let pdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation = raise (NotImplementedException())
-    /// `P(Q <= x)`.
-    let cdf (q: GeneralizedChiSquare) (x: float) : float = raise (NotImplementedException())
-    /// `P(Q > x)`.
-    let sf (q: GeneralizedChiSquare) (x: float) : float = raise (NotImplementedException())
-    /// `log P(Q > x)`, finite even below the double range.
-    let logSf (q: GeneralizedChiSquare) (x: float) : float = raise (NotImplementedException())
-    /// Density at x.
-    let pdf (q: GeneralizedChiSquare) (x: float) : float = raise (NotImplementedException())
-    /// The x with `P(Q <= x) = p`.
-    let quantile (q: GeneralizedChiSquare) (p: float) : float = raise (NotImplementedException())
-    /// The x with `P(Q > x) = p`.
-    let isf (q: GeneralizedChiSquare) (p: float) : float = raise (NotImplementedException())
+    let sfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
+        let t = tails settings q x
+        { Value = t.Sf; Method = t.Method; ErrorBound = t.Error }
+
+    /// `P(Q <= x)`. Absolute error below 1e-10 (typically 1e-13).
+    let cdf (q: GeneralizedChiSquare) (x: float) = (tails ChiSquareSettings.Default q x).Cdf
+
+    /// `P(Q > x)`, with relative accuracy in the upper tail (down to 1e-300 and beyond).
+    let sf (q: GeneralizedChiSquare) (x: float) = (tails ChiSquareSettings.Default q x).Sf
+
+    /// `log P(Q > x)`; finite even where `P(Q > x)` underflows (Imhof's integral is scaled by its saddle point).
+    let logSf (q: GeneralizedChiSquare) (x: float) =
+        let t = tails ChiSquareSettings.Default q x
+        if t.Sf > 1e-290 || t.Method = Exact then t.LogSf
+        else (tails { ChiSquareSettings.Default with Algorithm = UseImhof } q x).LogSf
+
+    /// `log P(Q <= x)`.
+    let logCdf (q: GeneralizedChiSquare) (x: float) =
+        let t = tails ChiSquareSettings.Default q x
+        if t.Cdf > 1e-290 || t.Method = Exact then t.LogCdf
+        else (tails { ChiSquareSettings.Default with Algorithm = UseImhof } q x).LogCdf
+
+    /// Density of Q at x, with the method used and an absolute error bound.
+    let pdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
+        if Double.IsNaN x then Check.fail "x" "must not be NaN"
+        let y = (x - q.Offset) / q.Scale
+        let struct (allPositive, allNegative) = sameSign q
+        let halfN = q.K |> Array.sumBy float |> (*) 0.5
+        let exact v = { Value = v; Method = Exact; ErrorBound = 0.0 }
+        if Double.IsInfinity y then exact 0.0
+        elif (allPositive && y < 0.0) || (allNegative && y > 0.0) then exact 0.0
+        elif (allPositive || allNegative) && y = 0.0 then
+            // Right-hand limit at the support's edge: 0 for n > 2, infinite for n < 2, and for n = 2
+            // exp(-sum lambda/2) prod (2|w_j|)^{-k_j/2}.
+            if halfN > 1.0 then exact 0.0
+            elif halfN < 1.0 then exact Double.PositiveInfinity
+            else
+                let logv = (q.L |> Array.sum) * -0.5 - (Array.map2 (fun w k -> 0.5 * float k * Math.Log(2.0 * abs w)) q.W q.K |> Array.sum)
+                exact (Math.Exp logv / q.Scale)
+        else
+            let viaRuben maxTerms =
+                let reflected = allNegative
+                let y' = if reflected then -y else y
+                match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance true maxTerms with
+                | Some e ->
+                    let struct (v, err) = Ruben.density e y'
+                    Some { Value = v / q.Scale; Method = Ruben; ErrorBound = err / q.Scale }
+                | None -> None
+            let viaImhof () =
+                let terms = q.ImhofTerms
+                if halfN > 1.0 || y <> 0.0 then
+                    let c = Imhof.saddlepoint terms y
+                    let r = Imhof.integrate terms Imhof.Density c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
+                    let scale = Math.Exp r.LogScale / Math.PI / q.Scale
+                    { Value = max 0.0 (scale * r.Integral); Method = Imhof; ErrorBound = scale * r.Error }
+                else
+                    // y = 0, n <= 2, mixed signs: no bend is possible and the integral converges only conditionally;
+                    // differentiate the cdf (Richardson-extrapolated central differences).
+                    let sd = Math.Sqrt q.Variance
+                    let h = 1e-3 * sd
+                    let f x = (tails { settings with Algorithm = UseImhof } q x).Cdf
+                    let d h = (f (x + h) - f (x - h)) / (2.0 * h)
+                    let d1 = d h
+                    let d2 = d (0.5 * h)
+                    let v = (4.0 * d2 - d1) / 3.0
+                    { Value = max 0.0 v; Method = Imhof; ErrorBound = abs (v - d2) + 1e-9 / h }
+            match settings.Algorithm with
+            | UseRuben when not (allPositive || allNegative) ->
+                Check.fail "settings" "Ruben's series needs weights of one sign; use Imhof or Auto"
+            | UseRuben ->
+                match viaRuben settings.MaxRubenTerms with
+                | Some e -> e
+                | None -> raise (ConvergenceException("Ruben's series", settings.MaxRubenTerms, nan, settings.RelativeTolerance))
+            | UseImhof -> viaImhof ()
+            | Auto ->
+                let rubenFirst =
+                    (allPositive || allNegative)
+                    && q.RubenEstimatedTerms <= float (rubenBudget settings)
+                match (if rubenFirst then viaRuben (rubenBudget settings) else None) with
+                | Some e -> e
+                | None -> viaImhof ()
+
+    /// Density of Q at x.
+    let pdf (q: GeneralizedChiSquare) (x: float) = (pdfWith ChiSquareSettings.Default q x).Value
+
+    /// Lowest and highest points of the support.
+    let private support (q: GeneralizedChiSquare) =
+        let struct (allPositive, allNegative) = sameSign q
+        struct ((if allPositive then q.Offset else Double.NegativeInfinity), (if allNegative then q.Offset else Double.PositiveInfinity))
+
+    /// Solves `g(x) = 0` for increasing `g` by bracketing from the mean and Brent's method, to a relative
+    /// tolerance `xTol` in x.
+    let private solveIncreasing (q: GeneralizedChiSquare) (g: float -> float) (xTol: float) =
+        let struct (lowEdge, highEdge) = support q
+        let sd = Math.Sqrt q.Variance
+        let m = q.Mean
+        // Bracket [a, b] with g(a) < 0 < g(b).
+        let mutable a = m
+        let mutable b = m
+        let mutable ga = g a
+        let mutable gb = ga
+        let mutable step = sd
+        if ga > 0.0 then
+            let mutable guard = 0
+            while ga > 0.0 && guard < 2000 do
+                b <- a
+                gb <- ga
+                a <- (if Double.IsFinite lowEdge then max (0.5 * (a + lowEdge)) (a - step) |> max lowEdge else a - step)
+                if a = lowEdge then a <- lowEdge + 0.5 * (b - lowEdge)
+                ga <- g a
+                step <- step * 2.0
+                guard <- guard + 1
+        else
+            let mutable guard = 0
+            while gb < 0.0 && guard < 2000 do
+                a <- b
+                ga <- gb
+                b <- (if Double.IsFinite highEdge then min (0.5 * (b + highEdge)) (b + step) |> min highEdge else b + step)
+                if b = highEdge then b <- highEdge - 0.5 * (highEdge - a)
+                gb <- g b
+                step <- step * 2.0
+                guard <- guard + 1
+        if ga = 0.0 then a
+        elif gb = 0.0 then b
+        else
+            // Brent's method.
+            let mutable c = a
+            let mutable fc = ga
+            let mutable d = b - a
+            let mutable e = d
+            let mutable result = nan
+            let mutable iter = 0
+            while Double.IsNaN result && iter < 1200 do
+                if (gb > 0.0 && fc > 0.0) || (gb < 0.0 && fc < 0.0) then
+                    c <- a; fc <- ga; d <- b - a; e <- d
+                if abs fc < abs gb then
+                    a <- b; b <- c; c <- a
+                    ga <- gb; gb <- fc; fc <- ga
+                let tol1 = 2.0 * 1e-16 * abs b + 0.5 * xTol * abs b + 1e-300
+                let xm = 0.5 * (c - b)
+                if abs xm <= tol1 || gb = 0.0 then result <- b
+                else
+                    if abs e >= tol1 && abs ga > abs gb then
+                        let s = gb / ga
+                        let mutable p = 0.0
+                        let mutable qq = 0.0
+                        if a = c then
+                            p <- 2.0 * xm * s
+                            qq <- 1.0 - s
+                        else
+                            let qa = ga / fc
+                            let r = gb / fc
+                            p <- s * (2.0 * xm * qa * (qa - r) - (b - a) * (r - 1.0))
+                            qq <- (qa - 1.0) * (r - 1.0) * (s - 1.0)
+                        if p > 0.0 then qq <- -qq
+                        p <- abs p
+                        if 2.0 * p < min (3.0 * xm * qq - abs (tol1 * qq)) (abs (e * qq)) then
+                            e <- d
+                            d <- p / qq
+                        else
+                            d <- xm; e <- d
+                    else
+                        d <- xm; e <- d
+                    a <- b
+                    ga <- gb
+                    b <- if abs d > tol1 then b + d else b + (if xm > 0.0 then tol1 else -tol1)
+                    gb <- g b
+                iter <- iter + 1
+            if Double.IsNaN result then b else result
+
+    let private quantileTolerance = 1e-13
+
+    /// The x with `P(Q <= x) = p` (relative accuracy 1e-10 or better). `p = 0` and `p = 1` give the
+    /// support's edges (possibly infinite).
+    let quantile (q: GeneralizedChiSquare) (p: float) =
+        Check.probability "p" p
+        let struct (lowEdge, highEdge) = support q
+        if p = 0.0 then lowEdge
+        elif p = 1.0 then highEdge
+        elif p <= 0.5 then
+            let lp = Math.Log p
+            solveIncreasing q (fun x -> (tails ChiSquareSettings.Default q x).LogCdf - lp) quantileTolerance
+        else
+            let lp = ScalarMath.log1p (-p)
+            solveIncreasing q (fun x -> lp - (tails ChiSquareSettings.Default q x).LogSf) quantileTolerance
+
+    /// The x with `P(Q > x) = p`: the upper-tail quantile, accurate for `p` down to 1e-300.
+    let isf (q: GeneralizedChiSquare) (p: float) =
+        Check.probability "p" p
+        let struct (lowEdge, highEdge) = support q
+        if p = 0.0 then highEdge
+        elif p = 1.0 then lowEdge
+        elif p >= 0.5 then
+            let lp = ScalarMath.log1p (-p)
+            solveIncreasing q (fun x -> (tails ChiSquareSettings.Default q x).LogCdf - lp) quantileTolerance
+        else
+            let lp = Math.Log p
+            solveIncreasing q (fun x -> lp - (tails ChiSquareSettings.Default q x).LogSf) quantileTolerance
+
     /// `count` independent draws of Q, reproducible from `seed` (whatever the thread count).
     let sample (seed: uint64) (count: int) (q: GeneralizedChiSquare) : float[] =
         if count < 0 then Check.fail "count" (sprintf "must be >= 0, got %d" count)

@@ -44,4 +44,4 @@ type ChiSquareSettings =
         { Algorithm = Auto
           AbsoluteTolerance = 1e-12
           RelativeTolerance = 1e-11
-          MaxRubenTerms = 200_000 }
+          MaxRubenTerms = 20_000 }
