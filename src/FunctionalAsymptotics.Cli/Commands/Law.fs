@@ -104,8 +104,8 @@ let toJson (r: LawReport) : string =
 
 /// The report as a Spectre.Console table.
 let render (console: IAnsiConsole) (r: LawReport) =
+    console.Write(Text(sprintf "Q = %O\n" r.Law))
     let table = Table()
-    table.Title <- TableTitle(Markup.Escape(sprintf "Q = %O" r.Law))
     table.AddColumn("quantity") |> ignore
     table.AddColumn(TableColumn("value").RightAligned()) |> ignore
     let row (name: string) (value: string) = table.AddRow([| Text(name) :> Rendering.IRenderable; Text(value) |]) |> ignore
