@@ -2,15 +2,18 @@ module FunctionalAsymptotics.Bench.Program
 
 open System
 open BenchmarkDotNet.Attributes
+open BenchmarkDotNet.Columns
 open BenchmarkDotNet.Configs
 open BenchmarkDotNet.Jobs
 open BenchmarkDotNet.Running
 open BenchmarkDotNet.Toolchains.InProcess.Emit
 open FunctionalAsymptotics.Distributions
 
-/// Short in-process runs: no generated project, no restore, a few seconds per case.
+/// Short in-process runs: no generated project, no restore, a few seconds per case; medians reported.
 let inProcessShort : IConfig =
-    DefaultConfig.Instance.AddJob(
+    DefaultConfig.Instance
+        .AddColumn(StatisticColumn.Median)
+        .AddJob(
         Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithWarmupCount(2)
@@ -41,6 +44,7 @@ type CdfBenchmarks() =
     [<Params("Auto", "Ruben", "Imhof")>]
     member val Algorithm = "Auto" with get, set
 
+    /// Builds the law and the settings of the case.
     [<GlobalSetup>]
     member this.Setup() =
         law <- GeneralizedChiSquare.ofWeights (weightsFor this.Terms this.Spread)
@@ -52,6 +56,7 @@ type CdfBenchmarks() =
         settings <- { ChiSquareSettings.Default with Algorithm = algorithm; AbsoluteTolerance = 1e-10 }
         x <- law.Mean + 1.5 * sqrt law.Variance
 
+    /// One cdf evaluation.
     [<Benchmark>]
     member _.Cdf() = GeneralizedChiSquare.cdfWith settings law x
 

@@ -38,7 +38,9 @@ let format (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 
 /// Where a command writes: standard output and error (redirectable for tests) and a Spectre console on stdout.
 type Output =
-    { Out: TextWriter
+    { /// Standard output (results).
+      Out: TextWriter
+      /// Standard error (one-line error messages).
       Error: TextWriter }
     /// A Spectre.Console console rendering to `Out` (no colour when `Out` is redirected).
     member this.Console =

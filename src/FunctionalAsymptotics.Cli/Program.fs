@@ -10,7 +10,9 @@ open FunctionalAsymptotics.Cli.Commands
 
 /// The sub-commands of `fa`.
 type FaArgs =
+    /// `fa law ...`: a generalized chi-square law.
     | [<CliPrefix(CliPrefix.None); SubCommand>] Law of ParseResults<Law.LawArgs>
+    /// `fa --version`.
     | [<Unique>] Version
     interface IArgParserTemplate with
         member this.Usage =

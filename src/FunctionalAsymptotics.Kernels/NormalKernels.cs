@@ -96,8 +96,9 @@ public static class NormalKernels
     /// square root, <see cref="SinCosTwoPi"/>): writes <c>z1[i] = r_i cos(2 pi u2[i])</c> and
     /// <c>z2[i] = r_i sin(2 pi u2[i])</c>, <c>r_i = sqrt(-2 log u1[i])</c>, for <c>u1</c> in (0, 1) (normal doubles).
     /// Agrees with <see cref="BoxMullerReference"/> to a few ulps (its log and sin/cos are polynomial
-    /// approximations, not correctly rounded); results are the same on every machine with AVX-512 or
-    /// whose Vector512 emulation rounds identically.
+    /// approximations, not correctly rounded). Built only from correctly rounded IEEE operations (add, multiply,
+    /// divide, square root, round, conversions; no fused multiply-add), so the bits do not depend on whether
+    /// Vector512 is hardware-accelerated or emulated.
     /// </summary>
     public static void BoxMullerSimd(ReadOnlySpan<double> u1, ReadOnlySpan<double> u2, Span<double> z1, Span<double> z2)
     {

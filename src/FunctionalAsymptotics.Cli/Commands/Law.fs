@@ -11,14 +11,23 @@ open FunctionalAsymptotics.Cli.Common
 
 /// Options of `fa law`.
 type LawArgs =
+    /// `--weights 1,0.5,0.25`: the weights `w_j` (required).
     | [<Mandatory; Unique; AltCommandLine("-w")>] Weights of weights: string
+    /// `--dof 1,2,1`: degrees of freedom `k_j`.
     | [<Unique>] Dof of dofs: string
+    /// `--noncentrality 0,1.5,0`: noncentralities `lambda_j`.
     | [<Unique>] Noncentrality of lambdas: string
+    /// `--offset C`: the offset `c`.
     | [<Unique>] Offset of c: float
+    /// `--scale S`: the scale `s`.
     | [<Unique>] Scale of s: float
+    /// `--cdf X,...`: points for `P(Q <= x)`.
     | [<Unique>] Cdf of points: string
+    /// `--sf X,...`: points for `P(Q > x)`.
     | [<Unique>] Sf of points: string
+    /// `--quantile P,...`: probabilities for quantiles.
     | [<Unique>] Quantile of probabilities: string
+    /// `--json`: one JSON object on stdout instead of a table.
     | Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -36,9 +45,13 @@ type LawArgs =
 
 /// What `fa law` computed, in the order the points were given.
 type LawReport =
-    { Law: GeneralizedChiSquare
+    { /// The law.
+      Law: GeneralizedChiSquare
+      /// `(x, P(Q <= x))` for each `--cdf` point.
       Cdf: (float * float)[]
+      /// `(x, P(Q > x))` for each `--sf` point.
       Sf: (float * float)[]
+      /// `(p, quantile p)` for each `--quantile` probability.
       Quantile: (float * float)[]
       /// Algorithm of the evaluations ("ruben", "imhof", or "exact" when every point was trivial).
       Method: string

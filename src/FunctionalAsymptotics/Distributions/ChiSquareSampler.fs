@@ -15,8 +15,9 @@ open FunctionalAsymptotics.Kernels
 /// Reproducibility: draw `i` lies in block `b = i / BlockSize`, whose numbers come only from the stream
 /// `Rng.stream seed [| b |]`, at positions fixed by the term index and `i mod BlockSize`. So a draw depends
 /// only on `(seed, i, law)`: never on the thread count, and `count` draws are a prefix of `count + 1`.
-/// Blocks run in parallel. Bits are identical for any thread count on one machine; across instruction
-/// sets the vectorized log/sin/cos may differ in the last bits.
+/// Blocks run in parallel. Bits are identical for any thread count. The vectorized path uses only correctly
+/// rounded IEEE operations (no fused multiply-add), so it should not depend on the instruction set either;
+/// the gamma path (large `k`) calls the platform's `log`, `sin` and `cos`, which may differ in the last bit.
 [<RequireQualifiedAccess>]
 module ChiSquareSampler =
     /// Draws per block (a multiple of 16); each block has its own stream `(seed, blockIndex)`.
