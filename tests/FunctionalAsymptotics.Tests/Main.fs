@@ -21,6 +21,10 @@ let allTests =
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
         CSharp.GeometryFacadeTests.tests
+        Kernels.SamplingKernelsTests.tests
+        Distributions.ChiSquareSamplerTests.tests
+        CSharp.FacadeTests.tests
+        Cli.LawCommandTests.tests
     ]
 
 [<EntryPoint>]

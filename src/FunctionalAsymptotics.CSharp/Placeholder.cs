@@ -1,3 +1,0 @@
-namespace FunctionalAsymptotics.CSharp;
-/// <summary>Placeholder.</summary>
-public static class Placeholder { }

@@ -1,3 +1,0 @@
-namespace FunctionalAsymptotics.Kernels;
-/// <summary>Placeholder.</summary>
-public static class Placeholder { }
