@@ -19,6 +19,8 @@ let allTests =
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
         CSharp.GeometryFacadeTests.tests
+        Estimation.EstimationTests.tests
+        Asymptotics.TwoStageTests.tests
     ]
 
 [<EntryPoint>]

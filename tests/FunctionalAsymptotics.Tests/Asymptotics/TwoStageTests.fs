@@ -1,0 +1,135 @@
+/// The two generic routes (horizontal lift, descriptor manifold) against each other and against the
+/// closed forms; the paper's printed corollaries; irregular-case detection; Proposition B.1.
+module FunctionalAsymptotics.Tests.Asymptotics.TwoStageTests
+
+open System
+open Expecto
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Estimation
+open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Models
+
+let spectralConfigs =
+    [ Spectral.defaultConfig 6 2 1.0
+      Spectral.defaultConfig 4 1 1.0
+      Spectral.defaultConfig 5 3 0.5
+      { D = 5; K = 2; C = [| 0.9; 0.6; 0.5; 0.2; 0.1 |]; Beta = [| 1.0; -2.0 |]; Sigma2 = 2.0 } ]
+
+let factorConfigs =
+    let m (rows: float list list) = DenseMatrix.OfRowArrays(rows |> List.map Array.ofList |> Array.ofList) :> Matrix<float>
+    [ { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 1.0 }
+      { Loadings = m [ [ 2.0; 0.0 ]; [ 0.0; 1.0 ]; [ 0.0; 0.0 ]; [ 0.0; 0.0 ]; [ 0.0; 0.0 ]; [ 0.0; 0.0 ] ]; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 0.5 }
+      { Loadings = m [ [ 0.5; 0.0 ]; [ 0.0; 3.0 ]; [ 1.0; 0.0 ]; [ 0.0; 0.0 ]; [ 0.0; 0.0 ] ]; Beta = [| 2.0; -1.0 |]; SigmaNu2 = 0.25 }
+      { Loadings = Factor.drawLoadings 5 7 3; Beta = [| 0.5; -1.0; 1.5 |]; SigmaNu2 = 1.0 } ]
+
+let agree (tol: float) (a: AsymptoticSummary) (b: AsymptoticSummary) =
+    let disc = AsymptoticSummary.weightDiscrepancy a b
+    Expect.isLessThan disc tol (sprintf "%s vs %s: weights %A vs %A (discrepancy %g)" a.Route b.Route a.Weights b.Weights disc)
+    Expect.equal a.DEff b.DEff "d_eff"
+    Expect.equal a.DBase b.DBase "d_base"
+
+let tests =
+    testList "Asymptotics.TwoStage" [
+        testCase "spectral: horizontal, descriptor and closed routes agree to 1e-8 relative (4 configurations)" (fun () ->
+            for cfg in spectralConfigs do
+                let sp = Spectral.spec cfg
+                let h = TwoStage.horizontal sp
+                let dsc = DescriptorRoute.compute sp (Spectral.descriptorModel cfg)
+                let cl = Spectral.closedSummary "closed" cfg
+                agree 1e-8 h dsc
+                agree 1e-8 h cl
+                Expect.equal h.DEff cfg.K "d_eff = k"
+                Expect.equal h.DBase cfg.D "d_base = d"
+                eprintfn "SPECTRAL d=%d k=%d: horizontal %A descriptor-discrepancy %.2e closed-discrepancy %.2e; paper %A"
+                    cfg.D cfg.K h.Weights (AsymptoticSummary.weightDiscrepancy h dsc) (AsymptoticSummary.weightDiscrepancy h cl) (Spectral.paperWeights cfg))
+        testCase "spectral: the exact rationals of the independent mpmath check (errata Table 1)" (fun () ->
+            let h = TwoStage.horizontal (Spectral.spec (Spectral.defaultConfig 4 1 1.0))
+            Array.iter2 (fun a b -> Expect.floatClose Accuracy.veryHigh a b "weight") h.Weights [| 6.0; 27.0 / 8.0; 8.0 / 3.0 |]
+            let h2 = TwoStage.horizontal (Spectral.spec (Spectral.defaultConfig 6 2 1.0))
+            Array.iter2 (fun a b -> Expect.isLessThan (abs (a - b)) 1e-10 "weight") h2.Weights [| 26.15625; 12.88888888889; 9.483506944444; 7.965 |]
+            Expect.isLessThan (abs (AsymptoticSummary.pretrainMean h2 - 56.49364583333)) 1e-9 "E||L(Z)||^2")
+        testCase "spectral: the printed Cor. 6.3 disagrees with the generic routes" (fun () ->
+            let cfg = Spectral.defaultConfig 6 2 1.0
+            let h = TwoStage.horizontal (Spectral.spec cfg)
+            let p = Spectral.closedSummary "paper" cfg
+            Expect.isGreaterThan (AsymptoticSummary.weightDiscrepancy h p) 0.1 "paper differs"
+            Expect.floatClose Accuracy.veryHigh p.Weights.[0] 16.5 "printed weight 2 sum_i i(1 + i^-2 + tau) = 16.5")
+        testCase "spectral: dropping the Weingarten term in the descriptor route breaks the agreement" (fun () ->
+            let cfg = Spectral.defaultConfig 6 2 1.0
+            let sp = Spectral.spec cfg
+            let dm = Spectral.descriptorModel cfg
+            let broken = { dm with Manifold = { dm.Manifold with EhessToRhess = fun x _ h _ -> dm.Manifold.Project x h } }
+            let b = DescriptorRoute.compute sp broken
+            Expect.isGreaterThan (AsymptoticSummary.weightDiscrepancy (TwoStage.horizontal sp) b) 0.1 "Euclidean-only Hessian is wrong")
+        testCase "factor: horizontal, descriptor and closed routes agree to 1e-8 relative (4 configurations)" (fun () ->
+            for cfg in factorConfigs do
+                let sp = Factor.spec cfg
+                let h = TwoStage.horizontal sp
+                let dsc = DescriptorRoute.compute sp (Factor.descriptorModel cfg)
+                let cl = Factor.closedSummary "closed" cfg
+                agree 1e-8 h dsc
+                agree 1e-8 h cl
+                eprintfn "FACTOR d=%d k=%d: horizontal %A descriptor-discrepancy %.2e closed-discrepancy %.2e; paper weight %g"
+                    cfg.Loadings.RowCount cfg.Loadings.ColumnCount h.Weights (AsymptoticSummary.weightDiscrepancy h dsc)
+                    (AsymptoticSummary.weightDiscrepancy h cl) (Factor.paperWeights cfg).[0])
+        testCase "factor: the independent mpmath numbers (errata Table 2) and the printed Cor. 6.4" (fun () ->
+            let c2 = factorConfigs.[1]
+            let c3 = factorConfigs.[2]
+            Expect.floatClose Accuracy.veryHigh (TwoStage.horizontal (Factor.spec c2)).Weights.[0] 0.55 "diag(2,1): 1/20 + 1/2"
+            Expect.floatClose Accuracy.veryHigh (TwoStage.horizontal (Factor.spec c3)).Weights.[0] (43.0 / 30.0) "43/30"
+            Expect.floatClose Accuracy.veryHigh (Factor.paperWeights c2).[0] 1.3 "printed weight 1.3"
+            Expect.floatClose Accuracy.high (Factor.paperWeights c3).[0] 3.122222222222 "printed weight 3.1222"
+            // The printed weight equals beta^T A^T A (I + A^T A)^-1 beta (errata 2.2).
+            let a = c3.Loadings
+            let g = a.TransposeThisAndMultiply a
+            let b = DenseVector(c3.Beta)
+            Expect.floatClose Accuracy.high (Factor.paperWeights c3).[0] (b.DotProduct(g * (Linalg.eye 2 + g).Solve(b))) "printed form")
+        testCase "regular case passes the check; an activated null direction raises IrregularCaseException" (fun () ->
+            let cfg = Spectral.defaultConfig 5 2 1.0
+            let sp = Spectral.spec cfg
+            TwoStage.checkRegular sp
+            // w* with a zero second row: Sigma(w*) = w* w*^T is singular, and moving that row activates it.
+            let w = Spectral.aStar cfg
+            w.[1, 1] <- 0.0
+            let irregular = { sp with WStar = w }
+            Expect.throwsT<IrregularCaseException> (fun () -> TwoStage.horizontal irregular |> ignore) "irregular case reported"
+            try TwoStage.checkRegular irregular
+            with :? IrregularCaseException as e ->
+                Expect.equal e.NullDirections.Length 1 "one activated direction"
+                Expect.floatClose Accuracy.high (abs e.NullDirections.[0].[1]) 1.0 "it is the second feature")
+        testCase "crossover alpha0 = E||L||^2 / (sigma^2 (d_base - d_eff))" (fun () ->
+            let cfg = Spectral.defaultConfig 6 2 2.0
+            let h = TwoStage.horizontal (Spectral.spec cfg)
+            Expect.floatClose Accuracy.high (AsymptoticSummary.alpha0 h).Value (56.49364583333 / (2.0 * 4.0)) "alpha0"
+            let law = AsymptoticSummary.limitLaw 2.0 h
+            Expect.floatClose Accuracy.high law.Mean (2.0 * 2.0 + 56.49364583333 / 2.0) "mean of E_alpha")
+        testCase "Proposition B.1: Rep + Leak + Var equals a label-noise Monte Carlo of the conditional risk" (fun () ->
+            let rng = Random 21
+            let d, n = 5, 30
+            let sigmaDown = let r = Linalg.randn rng d d in Linalg.sym (r * r.Transpose() / float d + Linalg.eye d)
+            let w = Linalg.randn rng 2 d
+            let b = Linalg.randnVector rng d
+            let sigma2 = 0.7
+            let chol = sigmaDown.Cholesky().Factor
+            let design = (Linalg.randn rng n d) * chol.Transpose()
+            let risk = ConditionalRisk.linearGaussian sigmaDown sigma2 b w design
+            let phi = design * w.Transpose()
+            let f = design * DenseVector(b)
+            let reps = 20000
+            let excess =
+                Array.init reps (fun _ ->
+                    let y = f + DenseVector(Linalg.randnVector rng n) * sqrt sigma2
+                    let theta = phi.PseudoInverse() * y
+                    let r = DenseVector(b) - w.TransposeThisAndMultiply(theta)
+                    r.DotProduct(sigmaDown * r))
+            let m = Array.average excess
+            let se = sqrt ((excess |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float (reps - 1) / float reps)
+            Expect.isLessThan (abs (m - risk.Excess)) (4.0 * se) (sprintf "MC %g +- %g vs B.1 %g" m se risk.Excess)
+            Expect.isGreaterThan risk.Rep 0.0 "misspecified features have Rep > 0"
+            // At the true features Rep = 0 and Leak = 0.
+            let wTrue = DenseMatrix.OfRowArrays([| b |])
+            let r0 = ConditionalRisk.linearGaussian sigmaDown sigma2 b wTrue design
+            Expect.isLessThan (r0.Rep + r0.Leak) 1e-20 "well specified")
+    ]
