@@ -21,6 +21,7 @@ let allTests =
         CSharp.GeometryFacadeTests.tests
         Estimation.EstimationTests.tests
         Asymptotics.TwoStageTests.tests
+        Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.SimulationTests.tests
     ]
 

@@ -133,3 +133,22 @@ let tests =
             let r0 = ConditionalRisk.linearGaussian sigmaDown sigma2 b wTrue design
             Expect.isLessThan (r0.Rep + r0.Leak) 1e-20 "well specified")
     ]
+
+/// THEORY.md section 3, step 5: the descriptor-coordinate covariance equals `J V_h J^T`, `J = dD(w*) B`.
+let pushForwardTests =
+    testList "Asymptotics.TwoStage.pushForward" [
+        testCase "V on the descriptor manifold equals J V_h J^T (spectral and factor)" (fun () ->
+            let check (sp: ModelSpec<float[]>) (dm: DescriptorModel) (desc: FunctionalAsymptotics.Groups.Descriptor) =
+                let h = TwoStage.horizontal sp
+                let basis = FunctionalAsymptotics.Groups.GroupAction.horizontalBasis sp.Action sp.WStar
+                let tb = dm.Manifold.TangentBasis dm.OmegaStar
+                let j = DenseMatrix.Create(tb.Length, basis.Length, fun i k -> Linalg.inner tb.[i] (desc.Differential sp.WStar basis.[k]))
+                let pushed = j * h.Covariance * j.Transpose()
+                let dsc = DescriptorRoute.compute sp dm
+                let rel = Linalg.norm (pushed - dsc.Covariance) / Linalg.norm dsc.Covariance
+                Expect.isLessThan rel 1e-9 (sprintf "%s: relative difference %g" sp.Name rel)
+            let cfg = Spectral.defaultConfig 6 2 1.0
+            check (Spectral.spec cfg) (Spectral.descriptorModel cfg) (FunctionalAsymptotics.Groups.Descriptor.gramLeft (Spectral.aStar cfg))
+            let fcfg = factorConfigs.[0]
+            check (Factor.spec fcfg) (Factor.descriptorModel fcfg) (FunctionalAsymptotics.Groups.Descriptor.gramRight fcfg.Loadings))
+    ]
