@@ -19,6 +19,7 @@ let allTests =
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
         CSharp.GeometryFacadeTests.tests
+        CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
