@@ -21,6 +21,7 @@ let allTests =
         CSharp.GeometryFacadeTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
+        Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.SimulationTests.tests
