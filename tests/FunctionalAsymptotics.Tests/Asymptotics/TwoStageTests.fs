@@ -99,6 +99,16 @@ let tests =
             with :? IrregularCaseException as e ->
                 Expect.equal e.NullDirections.Length 1 "one activated direction"
                 Expect.floatClose Accuracy.high (abs e.NullDirections.[0].[1]) 1.0 "it is the second feature")
+        testCase "prior-art bounds: Cabannes et al. Thm 4 and Ge et al. Thm 4.4 as printed (L547-L552, L598-L603)" (fun () ->
+            let cfg = Spectral.defaultConfig 6 2 1.5
+            // ||C^-1 A*^T beta*||^2 = sum_{i<=k} i = k(k+1)/2, so the term is k (d-k) k (k+1)/2 = 2 * 4 * 3.
+            Expect.floatClose Accuracy.veryHigh (Spectral.cabannesPretrainTerm cfg) 24.0 "k (d-k) ||C^-1 A*^T beta*||^2"
+            Expect.floatClose Accuracy.veryHigh (Spectral.cabannesBound cfg 2.0) (1.5 * 2.0 + 12.0) "bound"
+            let fcfg = factorConfigs.[1]
+            // A* = [diag(2,1); 0]: ||A*||_op = 2, ||beta*|| = sqrt 2, s_min = 1, so D = 2.
+            Expect.floatClose Accuracy.veryHigh (Factor.gePretrainTerm fcfg) (2.0 ** 12.0 * (2.0 ** 4.0 + 1.0) * 6.0) "D^12 (D^4 + s_min^-4) d"
+            Expect.floatClose Accuracy.veryHigh (Factor.geBound fcfg 4.0) (16.0 * 2.0 + 2.0 ** 12.0 * 17.0 * 6.0 / 4.0) "bound"
+            Expect.floatClose Accuracy.veryHigh (Factor.geImprovement fcfg 2.2) (2.0 ** 12.0 * 17.0 * 6.0 / 2.2) "improvement factor")
         testCase "crossover alpha0 = E||L||^2 / (sigma^2 (d_base - d_eff))" (fun () ->
             let cfg = Spectral.defaultConfig 6 2 2.0
             let h = TwoStage.horizontal (Spectral.spec cfg)

@@ -94,6 +94,15 @@ let tests =
             let plug = Sandwich.plugIn sp data aligned
             let rel = Linalg.norm (plug.Covariance - pop.Covariance) / Linalg.norm pop.Covariance
             Expect.isLessThan rel 0.1 (sprintf "plug-in V_h relative error %g" rel))
+        testCase "sandwich: the exact Isserlis score covariance of the spectral model agrees with a seeded Monte Carlo" (fun () ->
+            let sp = Spectral.spec (Spectral.defaultConfig 4 2 1.0)
+            let pop = Sandwich.population sp
+            let mc = Sandwich.monteCarlo 17 60000 20 sp
+            let se = mc.StandardError.Value
+            let z = DenseMatrix.Create(se.RowCount, se.ColumnCount, fun i j -> abs (mc.Covariance.[i, j] - pop.Covariance.[i, j]) / max se.[i, j] 1e-12)
+            Expect.isLessThan (Linalg.maxAbs z) 5.0 (sprintf "MC V_h within 5 SE (max z = %g)" (Linalg.maxAbs z))
+            let rel = Linalg.norm (mc.ScoreCovariance - pop.ScoreCovariance) / Linalg.norm pop.ScoreCovariance
+            Expect.isLessThan rel 0.05 (sprintf "Sigma_h relative error %g" rel))
         testCase "a singular horizontal Hessian raises NotIdentifiableException naming the vertical direction" (fun () ->
             let sp = Spectral.spec cfg
             // Pretend there is no symmetry: the whole R^{k x d} is 'horizontal', so the O(k) orbit direction
