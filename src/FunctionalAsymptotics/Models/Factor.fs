@@ -55,6 +55,22 @@ module Factor =
         let mu = DenseVector(Linalg.randnVector rng cfg.Loadings.RowCount)
         (cfg.Loadings * h + mu).ToArray()
 
+    /// A seeded downstream data set of size `n` from the generative model: `h ~ N(0, I_k)`, `x = A* h + mu`,
+    /// `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)` (Section 6.2). Rows of the returned matrix are the `x_i`.
+    let sampleDownstream (cfg: FactorConfig) (n: int) (rng: Random) : Matrix<float> * float[] =
+        validate cfg
+        if n < 1 then Check.fail "n" (sprintf "must be >= 1, got %d" n)
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        let x = DenseMatrix.Create(n, d, 0.0)
+        let y = Array.zeroCreate n
+        let b = DenseVector(cfg.Beta)
+        for i in 0 .. n - 1 do
+            let h = DenseVector(Linalg.randnVector rng k)
+            let mu = DenseVector(Linalg.randnVector rng d)
+            x.SetRow(i, cfg.Loadings * h + mu)
+            y.[i] <- b.DotProduct(h) + sqrt cfg.SigmaNu2 * Linalg.gaussian rng
+        x :> Matrix<float>, y
+
     /// Features `psi(x, A) = W(A) x`, `W(A) = A^T (I + A A^T)^-1`.
     let featureMatrix (a: Matrix<float>) : Matrix<float> =
         let s = Linalg.eye a.RowCount + a * a.Transpose()

@@ -66,6 +66,16 @@ module Spectral =
     /// A packed pre-training sample `[x; x+; x-]`: `x ~ N(0, I)`, `x+ = C x + (I - C^2)^{1/2} w`, `x- ~ N(0, I)`.
     let sample (cfg: SpectralConfig) (rng: Random) : float[] = SpectralLoss.sampleGaussian cfg.C rng
 
+    /// A seeded downstream data set of size `n`: design rows `x ~ N(0, I_d)` (`mu_down`) and labels
+    /// `y = beta*^T A* x + eps`, `eps ~ N(0, sigma^2)` (Section 6.1: realizable linear target).
+    let sampleDownstream (cfg: SpectralConfig) (n: int) (rng: Random) : Matrix<float> * float[] =
+        validate cfg
+        if n < 1 then Check.fail "n" (sprintf "must be >= 1, got %d" n)
+        let x = Linalg.randn rng n cfg.D
+        let b = aStar(cfg).TransposeThisAndMultiply(DenseVector(cfg.Beta))
+        let f = x * b
+        x, Array.init n (fun i -> f.[i] + sqrt cfg.Sigma2 * Linalg.gaussian rng)
+
     let private split (d: int) (z: float[]) = DenseVector(z.[0 .. d - 1]), DenseVector(z.[d .. 2 * d - 1]), DenseVector(z.[2 * d ..])
 
     /// Per-sample gradient of (6.2): `-2 A (x x+^T + x+ x^T) + 2 (x^T M x-) A (x x-^T + x- x^T)`, `M = A^T A`.

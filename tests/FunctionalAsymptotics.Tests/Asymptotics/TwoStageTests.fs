@@ -109,6 +109,23 @@ let tests =
             Expect.floatClose Accuracy.veryHigh (Factor.gePretrainTerm fcfg) (2.0 ** 12.0 * (2.0 ** 4.0 + 1.0) * 6.0) "D^12 (D^4 + s_min^-4) d"
             Expect.floatClose Accuracy.veryHigh (Factor.geBound fcfg 4.0) (16.0 * 2.0 + 2.0 ** 12.0 * 17.0 * 6.0 / 4.0) "bound"
             Expect.floatClose Accuracy.veryHigh (Factor.geImprovement fcfg 2.2) (2.0 ** 12.0 * 17.0 * 6.0 / 2.2) "improvement factor")
+        testCase "factor downstream generator: E[(y - f*(x))^2] = sigma^2 and E[(y - f*(x)) x] = 0 (seeded, within 4 SE)" (fun () ->
+            let cfg = factorConfigs.[0]
+            let sp = Factor.spec cfg
+            let b = DenseVector(ModelSpec.targetCoefficients sp)
+            let x, y = Factor.sampleDownstream cfg 200000 (Random 31)
+            let eps = Array.init y.Length (fun i -> y.[i] - x.Row(i).DotProduct(b))
+            let e2 = eps |> Array.map (fun e -> e * e)
+            let m = Array.average e2
+            let se = sqrt ((e2 |> Array.sumBy (fun v -> (v - m) ** 2.0)) / float (e2.Length - 1) / float e2.Length)
+            Expect.isLessThan (abs (m - sp.Sigma2)) (4.0 * se) (sprintf "E eps^2 %g +- %g vs sigma^2 %g" m se sp.Sigma2)
+            for j in 0 .. 1 do
+                let c = Array.init y.Length (fun i -> eps.[i] * x.[i, j])
+                let mc = Array.average c
+                let sc = sqrt ((c |> Array.sumBy (fun v -> (v - mc) ** 2.0)) / float (c.Length - 1) / float c.Length)
+                Expect.isLessThan (abs mc) (4.0 * sc) "E[eps x] = 0 (f* is the regression function)"
+            let xs, ys = Spectral.sampleDownstream (Spectral.defaultConfig 4 2 0.5) 10 (Random 1)
+            Expect.equal (xs.RowCount, ys.Length) (10, 10) "spectral generator shape")
         testCase "crossover alpha0 = E||L||^2 / (sigma^2 (d_base - d_eff))" (fun () ->
             let cfg = Spectral.defaultConfig 6 2 2.0
             let h = TwoStage.horizontal (Spectral.spec cfg)
