@@ -24,7 +24,7 @@ public sealed class ModelSpecBuilder
     private Func<double[,], double[], double[,], double[,]>? _hessianVector;
     private Func<Random, double[]>? _sampler;
     private FEst.PopulationMoments? _population;
-    private FEst.LinearGaussianRepresentation? _representation;
+    private FEst.Representation? _representation;
     private double[]? _thetaStar;
     private double _sigma2 = double.NaN;
 
@@ -81,10 +81,25 @@ public sealed class ModelSpecBuilder
     {
         Conv.NotNull(featureMatrix, nameof(featureMatrix));
         Conv.NotNull(differential, nameof(differential));
-        _representation = new FEst.LinearGaussianRepresentation(
+        _representation = FEst.Representation.NewLinearGaussian(new FEst.LinearGaussianRepresentation(
             FuncConvert.FromFunc<Matrix<double>, Matrix<double>>(w => Matrix<double>.Build.DenseOfArray(featureMatrix(w.ToArray()))),
             FuncConvert.FromFunc<Matrix<double>, Matrix<double>, Matrix<double>>((w, dw) => Matrix<double>.Build.DenseOfArray(differential(w.ToArray(), dw.ToArray()))),
-            Conv.ToMatrix(downstreamCovariance, nameof(downstreamCovariance)));
+            Conv.ToMatrix(downstreamCovariance, nameof(downstreamCovariance))));
+        return this;
+    }
+
+    /// <summary>A general representation psi(x, w) with its differential dpsi(x, w)[dw]; the L2 moments are
+    /// estimated by a seeded Monte Carlo of <paramref name="count"/> draws x ~ mu_down.</summary>
+    public ModelSpecBuilder WithSampledRepresentation(Func<double[,], double[], double[]> features, Func<double[,], double[], double[,], double[]> differential, Func<Random, double[]> sampler, int count, int seed)
+    {
+        Conv.NotNull(features, nameof(features));
+        Conv.NotNull(differential, nameof(differential));
+        Conv.NotNull(sampler, nameof(sampler));
+        _representation = FEst.Representation.NewSampled(new FEst.SampledRepresentation(
+            FuncConvert.FromFunc<Matrix<double>, double[], double[]>((w, x) => features(w.ToArray(), x)),
+            FuncConvert.FromFunc<Matrix<double>, double[], Matrix<double>, double[]>((w, x, dw) => differential(w.ToArray(), x, dw.ToArray())),
+            FuncConvert.FromFunc<Random, double[]>(rng => sampler(rng)),
+            count, seed));
         return this;
     }
 
@@ -101,7 +116,7 @@ public sealed class ModelSpecBuilder
     {
         var loss = _loss ?? throw new InvalidArgumentException("loss", "call WithLoss first", null);
         var sampler = _sampler ?? throw new InvalidArgumentException("sampler", "call WithLoss first", null);
-        var repr = _representation ?? throw new InvalidArgumentException("representation", "call WithLinearRepresentation first", null);
+        var repr = _representation ?? throw new InvalidArgumentException("representation", "call WithLinearRepresentation or WithSampledRepresentation first", null);
         var theta = _thetaStar ?? throw new InvalidArgumentException("thetaStar", "call WithTarget first", null);
         var grad = _gradient;
         var hv = _hessianVector;

@@ -79,52 +79,96 @@ module TwoStage =
         dirs |> Array.iteri (fun i b -> k.SetRow(i, (repr.FeatureDifferential w b).TransposeThisAndMultiply(t)))
         k :> Matrix<float>
 
-    /// `G = E[a a^T] - C Sigma^+ C^T` for `a = K x`, in whitened form `K S (I - P) S K^T`, with `S =
-    /// Sigma_down^{1/2}` and `P` the orthogonal projector onto `range(S W^T)` (the L2 projector
-    /// `Pi_Omega = T Sigma^+ T^adj` of THEORY.md section 4, which uses `Sigma^+` by definition).
-    let gramOfRows (repr: LinearGaussianRepresentation) (w: Matrix<float>) (k: Matrix<float>) : Matrix<float> =
-        let s = whiten repr
-        let q = Linalg.rangeBasis rankTolerance (s * repr.FeatureMatrix(w).Transpose())
-        let ks = k * s
-        let resid = ks - (ks * q) * q.Transpose()
-        Linalg.sym (resid * resid.Transpose())
+    /// Seeded Monte Carlo of `E[u u^T]`, `u(x) = [psi(x, w); <theta, dpsi(x, w)[b_j]>_j]` (common random numbers).
+    let private sampledMoments (repr: SampledRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) =
+        if repr.Count < 1 then Check.fail "Count" (sprintf "must be >= 1, got %d" repr.Count)
+        let rng = Random repr.Seed
+        let t = DenseVector(theta)
+        let mutable acc : Matrix<float> option = None
+        for _ in 1 .. repr.Count do
+            let x = repr.Sample rng
+            let u = Array.append (repr.Features w x) (dirs |> Array.map (fun b -> t.DotProduct(DenseVector(repr.FeatureDifferential w x b))))
+            let uv = DenseVector(u)
+            let o = uv.OuterProduct uv
+            acc <- Some(match acc with Some a -> a + o | None -> o)
+        Linalg.sym (acc.Value / float repr.Count), theta.Length
 
-    /// `d_eff = rank Sigma(w) = rank(W Sigma_down W^T)`.
-    let effectiveDimension (repr: LinearGaussianRepresentation) (w: Matrix<float>) =
-        Linalg.numericalRank rankTolerance (whiten repr * repr.FeatureMatrix(w).Transpose())
+    /// `G = E[a a^T] - C Sigma^+ C^T` for `a_j = <theta, dpsi[b_j]>` (THEORY.md section 4), where `Sigma^+`
+    /// enters through the L2 projector `Pi_Omega = T Sigma^+ T^adj` (its definition). Linear-Gaussian: exact,
+    /// in whitened form `K S (I - P) S K^T` with `S = Sigma_down^{1/2}` and `P` the projector onto
+    /// `range(S W^T)`. Sampled: from the Monte Carlo second moments, with `Sigma^+` on its numerical range.
+    let gram (repr: Representation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) : Matrix<float> =
+        match repr with
+        | LinearGaussian r ->
+            let k = derivativeRows r w theta dirs
+            let s = whiten r
+            let q = Linalg.rangeBasis rankTolerance (s * r.FeatureMatrix(w).Transpose())
+            let ks = k * s
+            let resid = ks - (ks * q) * q.Transpose()
+            Linalg.sym (resid * resid.Transpose())
+        | Sampled r ->
+            let m, p = sampledMoments r w theta dirs
+            let n = dirs.Length
+            let sww = m.SubMatrix(0, p, 0, p)
+            let swk = m.SubMatrix(0, p, p, n)
+            let skk = m.SubMatrix(p, n, p, n)
+            let lam, v = Linalg.eigSymDesc sww
+            let top = max (abs lam.[0]) 1e-300
+            let r0 = lam |> Array.filter (fun l -> l > rankTolerance * top) |> Array.length
+            let vr = v.SubMatrix(0, p, 0, r0)
+            let half = swk.TransposeThisAndMultiply(vr) * DenseMatrix.OfDiagonalArray(Array.init r0 (fun i -> 1.0 / sqrt lam.[i]))
+            Linalg.sym (skk - half * half.Transpose())
+
+    /// `d_eff = rank Sigma(w)` (`rank(W Sigma_down W^T)`, or the numerical rank of the Monte Carlo `Sigma`).
+    let effectiveDimension (repr: Representation) (w: Matrix<float>) =
+        match repr with
+        | LinearGaussian r -> Linalg.numericalRank rankTolerance (whiten r * r.FeatureMatrix(w).Transpose())
+        | Sampled r -> let m, _ = sampledMoments r w [||] [||] in Linalg.numericalRank rankTolerance m
 
     /// `d_base`: the rank in `L2(mu_down)` of `(dtheta, dw) -> <dtheta, psi(., w*)> + <theta*, dpsi[dw]>`,
-    /// i.e. of the span of the rows of `W(w*)` and of `theta*^T dW[e_j]` over a basis `e_j` of `R^{q0}`.
-    let baselineDimension (repr: LinearGaussianRepresentation) (w: Matrix<float>) (theta: float[]) =
+    /// i.e. of the span of the features and of `<theta*, dpsi[e_j]>` over a basis `e_j` of `R^{q0}`.
+    let baselineDimension (repr: Representation) (w: Matrix<float>) (theta: float[]) =
         let q0 = w.RowCount * w.ColumnCount
         let dirs = Array.init q0 (fun j -> let e = Linalg.zeros w.RowCount w.ColumnCount in e.[j % w.RowCount, j / w.RowCount] <- 1.0; e)
-        let k = derivativeRows repr w theta dirs
-        let stacked = repr.FeatureMatrix(w).Stack(k)
-        Linalg.numericalRank rankTolerance (whiten repr * stacked.Transpose())
+        match repr with
+        | LinearGaussian r ->
+            let k = derivativeRows r w theta dirs
+            let stacked = r.FeatureMatrix(w).Stack(k)
+            Linalg.numericalRank rankTolerance (whiten r * stacked.Transpose())
+        | Sampled r -> let m, _ = sampledMoments r w theta dirs in Linalg.numericalRank rankTolerance m
+
+    /// `Sigma(w)` and, per direction `b`, `E[dpsi[b] dpsi[b]^T]` (feature space).
+    let private featureMoments (repr: Representation) (w: Matrix<float>) (dirs: Matrix<float>[]) =
+        match repr with
+        | LinearGaussian r ->
+            let wm = r.FeatureMatrix w
+            Linalg.sym (wm * r.DownstreamCovariance * wm.Transpose()),
+            dirs |> Array.map (fun b -> let dw = r.FeatureDifferential w b in Linalg.sym (dw * r.DownstreamCovariance * dw.Transpose()))
+        | Sampled r ->
+            let rng = Random r.Seed
+            let xs = Array.init r.Count (fun _ -> r.Sample rng)
+            let second (f: float[] -> float[]) =
+                xs |> Array.map (fun x -> let v = DenseVector(f x) in v.OuterProduct v) |> Array.reduce (+) |> fun m -> Linalg.sym (m / float r.Count)
+            second (r.Features w), dirs |> Array.map (fun b -> second (fun x -> r.FeatureDifferential w x b))
 
     /// Irregular-case detection (THEORY.md section 4): with `N0` an orthonormal basis of the null space of
-    /// `Sigma(w*) = W Sigma_down W^T` in feature space, `u^T Sigma(w* + t b) u = t^2 E[(u^T dW[b] x)^2] + O(t^3)`
-    /// for `u in N0`. The activation form `A = sum_b N0^T dW[b] Sigma_down dW[b]^T N0` over an orthonormal
-    /// horizontal basis is zero iff no null direction is activated (`B0 = {0}`, the regular case).
-    /// Raises `IrregularCaseException` naming the activated directions otherwise.
+    /// `Sigma(w*)` in feature space, `u^T Sigma(w* + t b) u = t^2 E[(u^T dpsi[b])^2] + O(t^3)` for `u in N0`.
+    /// The activation form `A = sum_b N0^T E[dpsi[b] dpsi[b]^T] N0` over an orthonormal horizontal basis is
+    /// zero iff no null direction is activated (`B0 = {0}`, the regular case). Raises
+    /// `IrregularCaseException` naming the activated directions otherwise.
     let checkRegular (spec: ModelSpec<'Z>) =
-        let repr = spec.Representation
         let w = spec.WStar
-        let wm = repr.FeatureMatrix w
-        let sigma = Linalg.sym (wm * repr.DownstreamCovariance * wm.Transpose())
+        let basis = GroupAction.horizontalBasis spec.Action w
+        let sigma, derivs = featureMoments spec.Representation w basis
         let p = sigma.RowCount
         let lam, vecs = Linalg.eigSymDesc sigma
         let top = max (abs lam.[0]) 1e-300
         let nullIdx = [| for i in 0 .. p - 1 do if lam.[i] <= rankTolerance * top then yield i |]
         if nullIdx.Length > 0 then
             let n0 = DenseMatrix.Create(p, nullIdx.Length, fun r c -> vecs.[r, nullIdx.[c]])
-            let basis = GroupAction.horizontalBasis spec.Action w
-            let act =
-                basis |> Array.fold (fun (acc: Matrix<float>) b ->
-                    let dw = repr.FeatureDifferential w b
-                    acc + n0.Transpose() * dw * repr.DownstreamCovariance * dw.Transpose() * n0) (Linalg.zeros nullIdx.Length nullIdx.Length)
+            let act = derivs |> Array.fold (fun (acc: Matrix<float>) dd -> acc + n0.Transpose() * dd * n0) (Linalg.zeros nullIdx.Length nullIdx.Length)
+            let scale = max top (derivs |> Array.sumBy (fun dd -> dd.Trace()))
             let al, av = Linalg.eigSymDesc act
-            let scale = max top (basis |> Array.sumBy (fun b -> let dw = repr.FeatureDifferential w b in (dw * repr.DownstreamCovariance * dw.Transpose()).Trace()))
             let activated = [| for i in 0 .. al.Length - 1 do if al.[i] > 1e-10 * scale then yield i |]
             if activated.Length > 0 then
                 let dirs = activated |> Array.map (fun i -> (n0 * av.Column(i)).ToArray())
@@ -136,8 +180,7 @@ module TwoStage =
     let horizontalWith (sandwich: Sandwich) (spec: ModelSpec<'Z>) : AsymptoticSummary =
         checkRegular spec
         let w = spec.WStar
-        let k = derivativeRows spec.Representation w spec.ThetaStar sandwich.Basis
-        let g = gramOfRows spec.Representation w k
+        let g = gram spec.Representation w spec.ThetaStar sandwich.Basis
         { Route = "horizontal"
           DEff = effectiveDimension spec.Representation w
           DBase = baselineDimension spec.Representation w spec.ThetaStar
@@ -173,7 +216,8 @@ type DescriptorModel =
 /// The descriptor-manifold route (THEORY.md section 3: `grad f = P_T(nabla f)`, `Hess f[v] = P_T(D nabla
 /// f[v]) +` Weingarten term; paper Section 4.1, Appendix D): `V = H^-1 Sigma H^-1` on `T_{Omega*} M` with the
 /// Riemannian Hessian, and `G` from the intrinsic features `phi(x, Omega) = psi(x, s(Omega))`, whose
-/// derivative along a tangent `t` is taken by Richardson finite differences along the retraction.
+/// derivative along a tangent `t` is `dpsi(w*)[ds(Omega*)[t]]`, the section derivative taken by Richardson
+/// finite differences along the retraction.
 [<RequireQualifiedAccess>]
 module DescriptorRoute =
 
@@ -197,13 +241,10 @@ module DescriptorRoute =
         let sigmaR = model.ScoreCovariance basis
         let sandwich = Sandwich.ofMatrices basis hR sigmaR
         let repr = spec.Representation
-        let t = DenseVector(spec.ThetaStar)
-        let k = DenseMatrix.Create(basis.Length, repr.DownstreamCovariance.RowCount, 0.0)
-        basis |> Array.iteri (fun i b ->
-            let dW =
-                FiniteDifference.alongCurve defaultSectionStep (fun h -> repr.FeatureMatrix(model.Section(m.Retract omega (b * h))))
-            k.SetRow(i, dW.TransposeThisAndMultiply(t)))
-        let g = TwoStage.gramOfRows repr w k
+        // The section derivative ds(Omega*)[t] (a parameter-space direction), by Richardson finite
+        // differences along the retraction; then dphi[t] = dpsi(w*)[ds[t]].
+        let dirs = basis |> Array.map (fun b -> FiniteDifference.alongCurve defaultSectionStep (fun h -> model.Section(m.Retract omega (b * h))))
+        let g = TwoStage.gram repr w spec.ThetaStar dirs
         { Route = "descriptor"
           DEff = TwoStage.effectiveDimension repr w
           DBase = TwoStage.baselineDimension repr w spec.ThetaStar

@@ -66,6 +66,29 @@ type LinearGaussianRepresentation =
       /// `Sigma_down = E[x x^T]` (d x d, positive semi-definite).
       DownstreamCovariance: Matrix<float> }
 
+/// A general representation (features nonlinear in `x`, or a non-Gaussian design): the L2(mu_down) moments
+/// the engine needs are estimated by a seeded Monte Carlo of `Count` draws from `Sample` (common random
+/// numbers across calls, so every quantity uses the same draws).
+type SampledRepresentation =
+    { /// `psi(x, w)` (length p).
+      Features: Matrix<float> -> float[] -> float[]
+      /// `dpsi(x, w)[dw]`: arguments `w x dw`.
+      FeatureDifferential: Matrix<float> -> float[] -> Matrix<float> -> float[]
+      /// A seeded draw `x ~ mu_down`.
+      Sample: Random -> float[]
+      /// Monte Carlo sample size.
+      Count: int
+      /// Monte Carlo seed.
+      Seed: int }
+
+/// The representation of a model specification: exact moments (linear features, Gaussian design) or
+/// seeded Monte Carlo moments.
+type Representation =
+    /// `psi(x, w) = W(w) x`, `x ~ N(0, Sigma_down)`: every L2 quantity is exact.
+    | LinearGaussian of LinearGaussianRepresentation
+    /// General features; L2 quantities by seeded Monte Carlo.
+    | Sampled of SampledRepresentation
+
 /// A model specification (issue #4): pre-training loss and its symmetry, the representation and the
 /// downstream task. `f*(x) = <thetaStar, psi(x, wStar)>` (well-specified), noise variance `sigma2`.
 type ModelSpec<'Z> =
@@ -80,7 +103,7 @@ type ModelSpec<'Z> =
       /// Closed-form population moments, when known.
       Population: PopulationMoments option
       /// The representation and downstream design.
-      Representation: LinearGaussianRepresentation
+      Representation: Representation
       /// `theta*` (length p).
       ThetaStar: float[]
       /// `sigma^2 = E[eps^2 | x]`.
@@ -144,10 +167,19 @@ module ModelSpec =
         | Some h -> h w z v
         | None -> FiniteDifference.directional FiniteDifference.defaultStep (fun x -> gradient loss x z) w v
 
-    /// The feature map `psi(x, w) = W(w) x`.
+    /// The feature map `psi(x, w)` (`W(w) x` for a linear representation).
     let features (spec: ModelSpec<'Z>) (w: Matrix<float>) (x: float[]) : float[] =
-        (spec.Representation.FeatureMatrix w * MathNet.Numerics.LinearAlgebra.Double.DenseVector(x)).ToArray()
+        match spec.Representation with
+        | LinearGaussian r -> (r.FeatureMatrix w * MathNet.Numerics.LinearAlgebra.Double.DenseVector(x)).ToArray()
+        | Sampled r -> r.Features w x
 
-    /// `f*(x) = <theta*, psi(x, w*)>` as the coefficient vector `b = W(w*)^T theta*` (so `f*(x) = b^T x`).
+    /// The linear representation of a specification; `InvalidArgumentException` for a sampled one.
+    let linear (spec: ModelSpec<'Z>) : LinearGaussianRepresentation =
+        match spec.Representation with
+        | LinearGaussian r -> r
+        | Sampled _ -> Check.fail "spec.Representation" "must be LinearGaussian for this closed-form computation"
+
+    /// `f*(x) = <theta*, psi(x, w*)>` as the coefficient vector `b = W(w*)^T theta*` (so `f*(x) = b^T x`);
+    /// linear representations only.
     let targetCoefficients (spec: ModelSpec<'Z>) : float[] =
-        (spec.Representation.FeatureMatrix(spec.WStar).Transpose() * MathNet.Numerics.LinearAlgebra.Double.DenseVector(spec.ThetaStar)).ToArray()
+        ((linear spec).FeatureMatrix(spec.WStar).Transpose() * MathNet.Numerics.LinearAlgebra.Double.DenseVector(spec.ThetaStar)).ToArray()

@@ -127,9 +127,10 @@ module Factor =
               Sample = sample cfg }
           Population = Some(population cfg)
           Representation =
-            { FeatureMatrix = featureMatrix
-              FeatureDifferential = featureDifferential
-              DownstreamCovariance = covariance cfg }
+            LinearGaussian
+                { FeatureMatrix = featureMatrix
+                  FeatureDifferential = featureDifferential
+                  DownstreamCovariance = covariance cfg }
           ThetaStar = Array.copy cfg.Beta
           Sigma2 = sigma2 cfg }
 

@@ -152,9 +152,10 @@ module Spectral =
               Sample = sample cfg }
           Population = Some(population cfg)
           Representation =
-            { FeatureMatrix = fun a -> a.Clone()
-              FeatureDifferential = fun _ e -> e.Clone()
-              DownstreamCovariance = Linalg.eye cfg.D }
+            LinearGaussian
+                { FeatureMatrix = fun a -> a.Clone()
+                  FeatureDifferential = fun _ e -> e.Clone()
+                  DownstreamCovariance = Linalg.eye cfg.D }
           ThetaStar = Array.copy cfg.Beta
           Sigma2 = cfg.Sigma2 }
 

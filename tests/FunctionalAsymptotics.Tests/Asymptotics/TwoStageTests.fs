@@ -126,6 +126,29 @@ let tests =
                 Expect.isLessThan (abs mc) (4.0 * sc) "E[eps x] = 0 (f* is the regression function)"
             let xs, ys = Spectral.sampleDownstream (Spectral.defaultConfig 4 2 0.5) 10 (Random 1)
             Expect.equal (xs.RowCount, ys.Length) (10, 10) "spectral generator shape")
+        testCase "sampled representation (Monte Carlo moments) agrees with the exact linear-Gaussian one within Monte Carlo error" (fun () ->
+            let cfg = Spectral.defaultConfig 5 2 1.0
+            let sp = Spectral.spec cfg
+            let sampled =
+                { sp with
+                    Representation =
+                        Sampled
+                            { Features = fun a x -> (a * DenseVector(x)).ToArray()
+                              FeatureDifferential = fun _ x e -> (e * DenseVector(x)).ToArray()
+                              Sample = fun rng -> Linalg.randnVector rng 5
+                              Count = 100000
+                              Seed = 5 } }
+            let exact = TwoStage.horizontal sp
+            let mc = TwoStage.horizontal sampled
+            Expect.equal mc.DEff exact.DEff "d_eff"
+            Expect.equal mc.DBase exact.DBase "d_base"
+            // Entries of a 100k-draw Monte Carlo Gram have relative error about sqrt(2/1e5) = 0.45%; 2% is ~4.5 SE.
+            Expect.isLessThan (AsymptoticSummary.weightDiscrepancy exact mc) 0.02 (sprintf "weights %A vs %A" mc.Weights exact.Weights)
+            Expect.isGreaterThan (AsymptoticSummary.weightDiscrepancy exact mc) 1e-6 "and the Monte Carlo route really is Monte Carlo"
+            // The irregular case is detected through the sampled moments too.
+            let w = Spectral.aStar cfg
+            w.[1, 1] <- 0.0
+            Expect.throwsT<IrregularCaseException> (fun () -> TwoStage.checkRegular { sampled with WStar = w }) "irregular (sampled)")
         testCase "crossover alpha0 = E||L||^2 / (sigma^2 (d_base - d_eff))" (fun () ->
             let cfg = Spectral.defaultConfig 6 2 2.0
             let h = TwoStage.horizontal (Spectral.spec cfg)
