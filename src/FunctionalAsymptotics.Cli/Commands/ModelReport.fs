@@ -30,16 +30,24 @@ let levels = [| 0.05; 0.25; 0.5; 0.75; 0.95; 0.99 |]
 
 /// Prior-art comparison: reference, bound, its pre-training term, the improvement factor.
 type PriorArt =
-    { Reference: string
+    { /// The cited theorem.
+      Reference: string
+      /// The whole bound (constants and logs dropped).
       Bound: float
+      /// Its pre-training term (the coefficient of `alpha^-1`).
       PretrainTerm: float
+      /// `PretrainTerm / E||L(Z)||^2` of the reported route.
       ImprovementFactor: float }
 
 /// Everything a model command reports.
 type Report =
-    { Model: string
+    { /// "spectral" or "factor".
+      Model: string
+      /// The reported route's quantities.
       Summary: AsymptoticSummary
+      /// `alpha = m / n`.
       Alpha: float
+      /// The prior-art comparison.
       PriorArt: PriorArt
       /// Other routes' weight discrepancy relative to the reported one (route, discrepancy, E||L||^2).
       Comparisons: (string * float * float)[] }

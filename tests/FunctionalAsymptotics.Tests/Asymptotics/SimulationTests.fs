@@ -35,6 +35,15 @@ let report name (law: LimitLaw) (lawPre: LimitLaw) (totals: float[]) (pre: float
         name replicates n alpha (Array.average totals) law.Mean ks ksPre band
     ks, ksPre
 
+/// The variance part `n Var_n = sigma^2 tr(Sigma Sigma_n^+)` tends to the point mass `sigma^2 d_eff`
+/// (THEORY.md section 6): reports `P(|V - sigma^2 d_eff| > 0.05 sigma^2 d_eff)` and checks the mean.
+let varianceReport name (target: float) (vars: float[]) =
+    let frac = (vars |> Array.filter (fun v -> abs (v - target) > 0.05 * target) |> Array.length |> float) / float vars.Length
+    let m = Array.average vars
+    eprintfn "SIMULATION %s: variance part mean %.4f (limit %.4f), P(|V - sigma^2 d_eff| > 5%%) = %.3f" name m target frac
+    // E tr(Sigma Sigma_n^+) = k n / (n - k - 1) for a Gaussian design: within 1% of the limit at n = 2000.
+    Expect.isLessThan (abs (m - target) / target) 0.01 "variance part near sigma^2 d_eff"
+
 let tests =
     testList "Asymptotics.Simulation" [
         testCase "spectral d=6 k=2: KS distance of E_mn to the limit law is inside the sampling band (horizontal = descriptor = closed); paper route reported" (fun () ->
@@ -46,14 +55,16 @@ let tests =
                 Array.init replicates (fun r ->
                     let rng = Random(10007 + seedOffset + r)
                     let zs = Array.init m (fun _ -> Spectral.sample cfg rng)
-                    let fit = Spectral.fit k 0 r (Spectral.statistics d zs)
+                    let fit = Spectral.fit k 1 r (Spectral.statistics d zs)
                     Expect.isLessThanOrEqual fit.GradientNorm 1e-10 "pre-training converged"
                     let design, _ = Spectral.sampleDownstream cfg n rng
                     let risk = ConditionalRisk.linearGaussian (Linalg.eye d) cfg.Sigma2 b fit.Point design
-                    float n * risk.Excess, float m * risk.Rep)
-            let totals = results |> Array.map fst
-            let pre = results |> Array.map snd
+                    float n * risk.Excess, float m * risk.Rep, float n * risk.Var)
+            let totals = results |> Array.map (fun (t, _, _) -> t)
+            let pre = results |> Array.map (fun (_, p, _) -> p)
+            let vars = results |> Array.map (fun (_, _, v) -> v)
             let h = TwoStage.horizontal (Spectral.spec cfg)
+            varianceReport "spectral" (cfg.Sigma2 * float h.DEff) vars
             let ksH, ksHPre = report "spectral horizontal/descriptor/closed" (AsymptoticSummary.limitLaw alpha h) (LimitLaw.create 0.0 0 1.0 h.Weights) totals pre
             let p = Spectral.closedSummary "paper" cfg
             let ksP, ksPPre = report "spectral paper (printed Cor. 6.3)" (AsymptoticSummary.limitLaw alpha p) (LimitLaw.create 0.0 0 1.0 p.Weights) totals pre
@@ -75,10 +86,12 @@ let tests =
                     let aHat = Factor.fitPpca k x
                     let design, _ = Factor.sampleDownstream cfg n rng
                     let risk = ConditionalRisk.linearGaussian sStar sp.Sigma2 b (Factor.featureMatrix aHat) design
-                    float n * risk.Excess, float m * risk.Rep)
-            let totals = results |> Array.map fst
-            let pre = results |> Array.map snd
+                    float n * risk.Excess, float m * risk.Rep, float n * risk.Var)
+            let totals = results |> Array.map (fun (t, _, _) -> t)
+            let pre = results |> Array.map (fun (_, p, _) -> p)
+            let vars = results |> Array.map (fun (_, _, v) -> v)
             let h = TwoStage.horizontal sp
+            varianceReport "factor" (sp.Sigma2 * float h.DEff) vars
             let ksH, ksHPre = report "factor horizontal/descriptor/closed" (AsymptoticSummary.limitLaw alpha h) (LimitLaw.create 0.0 0 1.0 h.Weights) totals pre
             let p = Factor.closedSummary "paper" cfg
             let ksP, _ = report "factor paper (printed Cor. 6.4)" (AsymptoticSummary.limitLaw alpha p) (LimitLaw.create 0.0 0 1.0 p.Weights) totals pre
