@@ -149,6 +149,21 @@ let tests =
             let w = Spectral.aStar cfg
             w.[1, 1] <- 0.0
             Expect.throwsT<IrregularCaseException> (fun () -> TwoStage.checkRegular { sampled with WStar = w }) "irregular (sampled)")
+        testCase "gauge invariance: another representative Q w* with theta* -> rho(Q) theta* gives the same law (spectral and factor)" (fun () ->
+            let rng = Random 41
+            let cfg = Spectral.defaultConfig 5 2 1.0
+            let sp = Spectral.spec cfg
+            let q = Linalg.randomOrthogonal rng 2
+            let moved = { sp with WStar = q * sp.WStar; ThetaStar = (q * DenseVector(sp.ThetaStar)).ToArray() }
+            Expect.isLessThan (AsymptoticSummary.weightDiscrepancy (TwoStage.horizontal sp) (TwoStage.horizontal moved)) 1e-12 "spectral"
+            let fcfg = factorConfigs.[0]
+            let fp = Factor.spec fcfg
+            let q2 = Linalg.randomOrthogonal rng 2
+            // O(k) from the right: g.A = A g^T, psi(x, g.A) = g psi(x, A), so theta* -> g theta*.
+            let fmoved = { fp with WStar = fp.WStar * q2.Transpose(); ThetaStar = (q2 * DenseVector(fp.ThetaStar)).ToArray() }
+            Expect.isLessThan (AsymptoticSummary.weightDiscrepancy (TwoStage.horizontal fp) (TwoStage.horizontal fmoved)) 1e-12 "factor"
+            // A wrong gauge (theta* not rotated) is a different target and gives a different law.
+            Expect.isGreaterThan (AsymptoticSummary.weightDiscrepancy (TwoStage.horizontal sp) (TwoStage.horizontal { moved with ThetaStar = sp.ThetaStar })) 1e-6 "not a tautology")
         testCase "crossover alpha0 = E||L||^2 / (sigma^2 (d_base - d_eff))" (fun () ->
             let cfg = Spectral.defaultConfig 6 2 2.0
             let h = TwoStage.horizontal (Spectral.spec cfg)
