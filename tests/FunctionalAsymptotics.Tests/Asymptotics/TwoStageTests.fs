@@ -15,7 +15,9 @@ let spectralConfigs =
     [ Spectral.defaultConfig 6 2 1.0
       Spectral.defaultConfig 4 1 1.0
       Spectral.defaultConfig 5 3 0.5
-      { D = 5; K = 2; C = [| 0.9; 0.6; 0.5; 0.2; 0.1 |]; Beta = [| 1.0; -2.0 |]; Sigma2 = 2.0 } ]
+      { D = 5; K = 2; C = [| 0.9; 0.6; 0.5; 0.2; 0.1 |]; Beta = [| 1.0; -2.0 |]; Sigma2 = 2.0 }
+      // Negative eigenvalues beyond the gap are allowed by Assumption 6.1 (c_k > max(c_{k+1}, 0)).
+      { D = 5; K = 2; C = [| 0.8; 0.5; -0.3; -0.6; -0.9 |]; Beta = [| 0.5; 1.5 |]; Sigma2 = 1.0 } ]
 
 let factorConfigs =
     let m (rows: float list list) = DenseMatrix.OfRowArrays(rows |> List.map Array.ofList |> Array.ofList) :> Matrix<float>
@@ -32,7 +34,7 @@ let agree (tol: float) (a: AsymptoticSummary) (b: AsymptoticSummary) =
 
 let tests =
     testList "Asymptotics.TwoStage" [
-        testCase "spectral: horizontal, descriptor and closed routes agree to 1e-8 relative (4 configurations)" (fun () ->
+        testCase "spectral: horizontal, descriptor and closed routes agree to 1e-8 relative (5 configurations)" (fun () ->
             for cfg in spectralConfigs do
                 let sp = Spectral.spec cfg
                 let h = TwoStage.horizontal sp
