@@ -15,9 +15,9 @@ let spectralConfigs =
     [ Spectral.defaultConfig 6 2 1.0
       Spectral.defaultConfig 4 1 1.0
       Spectral.defaultConfig 5 3 0.5
-      { D = 5; K = 2; C = [| 0.9; 0.6; 0.5; 0.2; 0.1 |]; Beta = [| 1.0; -2.0 |]; Sigma2 = 2.0 }
+      { D = 5; K = 2; SigmaPre = Array.create 5 1.0; C = [| 0.9; 0.6; 0.5; 0.2; 0.1 |]; Beta = [| 1.0; -2.0 |]; Sigma2 = 2.0 }
       // Negative eigenvalues beyond the gap are allowed by Assumption 6.1 (c_k > max(c_{k+1}, 0)).
-      { D = 5; K = 2; C = [| 0.8; 0.5; -0.3; -0.6; -0.9 |]; Beta = [| 0.5; 1.5 |]; Sigma2 = 1.0 } ]
+      { D = 5; K = 2; SigmaPre = Array.create 5 1.0; C = [| 0.8; 0.5; -0.3; -0.6; -0.9 |]; Beta = [| 0.5; 1.5 |]; Sigma2 = 1.0 } ]
 
 let factorConfigs =
     let m (rows: float list list) = DenseMatrix.OfRowArrays(rows |> List.map Array.ofList |> Array.ofList) :> Matrix<float>
@@ -52,6 +52,24 @@ let tests =
             let h2 = TwoStage.horizontal (Spectral.spec (Spectral.defaultConfig 6 2 1.0))
             Array.iter2 (fun a b -> Expect.isLessThan (abs (a - b)) 1e-10 "weight") h2.Weights [| 26.15625; 12.88888888889; 9.483506944444; 7.965 |]
             Expect.isLessThan (abs (AsymptoticSummary.pretrainMean h2 - 56.49364583333)) 1e-9 "E||L(Z)||^2")
+        testCase "spectral, general diagonal Sigma_pre (App. H.7): routes agree with the corrected (H.39) and the independent mpmath numbers; printed (H.39) does not" (fun () ->
+            let configs =
+                [ { D = 4; K = 2; SigmaPre = [| 4.0; 1.0; 9.0; 0.25 |]; C = [| 2.0; 0.5; 1.0; 1.0 / 16.0 |]; Beta = [| 1.0; -1.0 |]; Sigma2 = 1.0 },
+                  [| 56.0; 0.642857142857143 |]
+                  { D = 5; K = 2; SigmaPre = [| 0.25; 4.0; 1.0; 9.0; 4.0 |]; C = [| 0.2; 3.0; 0.5; 2.0; 1.0 / 3.0 |]; Beta = [| 2.0; 1.0 |]; Sigma2 = 1.0 },
+                  [| 67.1233333333333; 2.79697934271904; 1.92735850448295 |]
+                  { D = 5; K = 3; SigmaPre = [| 4.0; 9.0; 0.25; 1.0; 4.0 |]; C = [| 3.0; 5.0; 0.125; 0.25; 0.5 |]; Beta = [| 1.0; 1.0; 1.0 |]; Sigma2 = 1.0 },
+                  [| 20.7391401387614; 2.60813578676761 |] ]
+            for cfg, mpmath in configs do
+                let sp = Spectral.spec cfg
+                let h = TwoStage.horizontal sp
+                agree 1e-8 h (DescriptorRoute.compute sp (Spectral.descriptorModel cfg))
+                agree 1e-8 h (Spectral.closedSummary "closed" cfg)
+                Array.iter2 (fun a b -> Expect.isLessThan (abs (a - b)) (1e-12 * b) "mpmath weight") h.Weights mpmath
+                let printed = Spectral.paperWeights cfg
+                let worst = Array.map2 (fun (a: float) b -> abs (a - b) / b) printed h.Weights |> Array.max
+                Expect.isGreaterThan worst 0.5 "printed (H.39) differs (some weight off by more than 50%)"
+                eprintfn "SPECTRAL general a=%A c=%A: horizontal %A; paper %A" cfg.SigmaPre cfg.C h.Weights (Spectral.paperWeights cfg))
         testCase "spectral: the printed Cor. 6.3 disagrees with the generic routes" (fun () ->
             let cfg = Spectral.defaultConfig 6 2 1.0
             let h = TwoStage.horizontal (Spectral.spec cfg)
