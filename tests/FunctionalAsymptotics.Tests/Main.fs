@@ -7,7 +7,9 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
+        Kernels.CumulantKernelsTests.tests
         Distributions.GeneralizedChiSquareTests.tests
+        Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
         Geometry.ManifoldTests.tests
         Geometry.ChecksTests.tests

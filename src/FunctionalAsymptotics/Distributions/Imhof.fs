@@ -95,12 +95,15 @@ module internal Imhof =
         [| 0.129484966168869693270611432679082; 0.279705391489276667901467771423780; 0.381830050505118944950369775488975
            0.417959183673469387755102040816327 |]
 
-    /// One Gauss–Kronrod panel: (Kronrod estimate, |Kronrod - Gauss| plus a rounding allowance of
-    /// 50 eps times the integral of |f|).
+    /// One Gauss–Kronrod panel: (Kronrod estimate, error estimate). The error estimate is QUADPACK's
+    /// (Piessens et al. 1983, qk15): `resasc * min(1, (200 |K - G| / resasc)^1.5)`, floored by the rounding
+    /// allowance `50 eps` times the integral of |f|.
     let private gk15 (f: float -> float) (a: float) (b: float) =
         let center = 0.5 * (a + b)
         let half = 0.5 * (b - a)
         let fc = f center
+        let fv1 = Array.zeroCreate 7
+        let fv2 = Array.zeroCreate 7
         let mutable resK = fc * wgk.[7]
         let mutable resG = fc * wg.[3]
         let mutable resAbs = abs fc * wgk.[7]
@@ -108,10 +111,22 @@ module internal Imhof =
             let dx = half * xgk.[j]
             let f1 = f (center - dx)
             let f2 = f (center + dx)
+            fv1.[j] <- f1
+            fv2.[j] <- f2
             resK <- resK + wgk.[j] * (f1 + f2)
             resAbs <- resAbs + wgk.[j] * (abs f1 + abs f2)
             if j % 2 = 1 then resG <- resG + wg.[j / 2] * (f1 + f2)
-        struct (resK * half, abs ((resK - resG) * half) + 50.0 * 2.220446049250313e-16 * resAbs * abs half)
+        let reskh = 0.5 * resK
+        let mutable resAsc = wgk.[7] * abs (fc - reskh)
+        for j in 0 .. 6 do
+            resAsc <- resAsc + wgk.[j] * (abs (fv1.[j] - reskh) + abs (fv2.[j] - reskh))
+        let h = abs half
+        let resAbs = resAbs * h
+        let resAsc = resAsc * h
+        let mutable err = abs ((resK - resG) * half)
+        if resAsc <> 0.0 && err <> 0.0 then err <- resAsc * min 1.0 (Math.Pow(200.0 * err / resAsc, 1.5))
+        err <- max err (50.0 * 2.220446049250313e-16 * resAbs)
+        struct (resK * half, err)
 
     /// What the contour integral computes.
     type Target =
@@ -187,7 +202,28 @@ module internal Imhof =
                 - (match target with Probability -> halfN + 1.0 | Density -> halfN) * Math.Log tEnd
             if alpha > 0.0 then
                 // int_T^inf e^{-alpha t^2} dt <= e^{-alpha T^2} / (2 alpha T)
-                Math.Exp(logPoly - alpha * tEnd * tEnd - Math.Log(2.0 * alpha * tEnd))
+                let algebraic = Math.Exp(logPoly - alpha * tEnd * tEnd - Math.Log(2.0 * alpha * tEnd))
+                // Tighter near the bell: bound each |1 - 2 w_j s(t)|^2 = (A_j - B_j u)^2 + 4 w_j^2 u,
+                // u = t^2 >= T^2, A_j = 1 - 2 w_j c, B_j = 2 w_j sigma a, by its minimum over u >= T^2,
+                // and let the Gaussian factor e^{-alpha t^2} alone give the decay.
+                let u0 = tEnd * tEnd
+                let mutable logM = -k0
+                for j in 0 .. n - 1 do
+                    let w = t.W.[j]
+                    let aj = 1.0 - 2.0 * w * c
+                    let bj = 2.0 * w * sigma * a
+                    let g u = (aj - bj * u) * (aj - bj * u) + 4.0 * w * w * u
+                    let gmin =
+                        if bj <= 0.0 then g u0
+                        else
+                            let ustar = aj / bj - 2.0 * w * w / (bj * bj)
+                            if ustar <= u0 then g u0 else g ustar
+                    logM <- logM - 0.5 * t.HalfK.[j] * Math.Log gmin + t.L.[j] * (-0.5 + 0.5 / Math.Sqrt gmin)
+                let gaussian =
+                    match target with
+                    | Probability -> Math.Exp(logM - alpha * u0) * (1.0 / tEnd + 2.0 * a) / (2.0 * alpha * tEnd)
+                    | Density -> Math.Exp(logM - alpha * u0) * (1.0 / tEnd + 2.0 * a) / (2.0 * alpha)
+                min algebraic gaussian
             else
                 // int_T^inf t^{-m} dt = T^{1-m}/(m-1) with the power left in poly
                 match target with

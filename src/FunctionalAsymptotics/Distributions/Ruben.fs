@@ -182,12 +182,15 @@ module internal Ruben =
                         fin <- true
             result)
 
+    let private peakIndex (halfN: float) (x: float) (count: int) =
+        int (Math.Floor(x - halfN)) |> max 0 |> min (count - 1)
+
     /// `d_k = x^{a_k} e^{-x} / Gamma(a_k + 1)`, `a_k = n/2 + k`, for k < count: computed directly at the
     /// peak `a_k ~ x` and by exact ratios outwards (`d_{k+1} = d_k x / (a_k + 1)`), so every term keeps its
     /// relative accuracy (a running sum of logs would drift by an ulp of a large number per step).
     let private poissonTerms (halfN: float) (x: float) (count: int) =
         let d = Array.zeroCreate count
-        let peak = int (Math.Floor(x - halfN)) |> max 0 |> min (count - 1)
+        let peak = peakIndex halfN x count
         d.[peak] <- Math.Exp(IncompleteGamma.logPrefactor (halfN + float peak) x)
         for k in peak + 1 .. count - 1 do
             d.[k] <- d.[k - 1] * x / (halfN + float k)
@@ -195,10 +198,11 @@ module internal Ruben =
             d.[k] <- d.[k + 1] * (halfN + float k + 1.0) / x
         d
 
-    /// Rounding allowance, relative: the series' length and the log-space prefactor at the peak.
-    let private rounding (halfN: float) (x: float) (count: int) =
-        let a = halfN + Math.Max(0.0, x - halfN)
-        (8.0 * float (count + 10) + 4.0 * (abs (a * Math.Log(max x 1e-300)) + x + MathNet.Numerics.SpecialFunctions.GammaLn(a + 1.0))) * 2.220446049250313e-16
+    /// Rounding allowance, relative: the series' length, plus the logarithms that were exponentiated
+    /// (a value computed as `exp(L)` carries the rounding of `L`, about `|L|` ulps of 1).
+    let private rounding (count: int) (logs: float list) =
+        let biggest = logs |> List.fold (fun acc l -> if Double.IsFinite l then max acc (abs l) else acc) 0.0
+        (8.0 * float (count + 10) + 4.0 * (biggest + 10.0)) * 2.220446049250313e-16
 
     /// Evaluates `P(Y <= y)` and `P(Y > y)` from an expansion: returns (cdf, sf, cdfError, sfError).
     let evaluate (e: Expansion) (y: float) =
@@ -223,7 +227,8 @@ module internal Ruben =
             if k > 0 then p <- p + d.[k - 1]
         let cdf = scale * cdf
         let sf = scale * sf
-        let rel = rounding e.HalfN x count
+        let logPeak = IncompleteGamma.logPrefactor (e.HalfN + float (peakIndex e.HalfN x count)) x
+        let rel = rounding count [ logPeak; logQ0; logPLast ]
         // Remainder: sum_{k>=K} a_k P_k <= P_K * tail; sum_{k>=K} a_k Q_k <= tail.
         let cdfError = Math.Exp logPLast * e.TailMass + rel * cdf
         let sfError = e.TailMass + rel * sf
@@ -243,5 +248,6 @@ module internal Ruben =
             acc <- acc + e.B.[k] * d.[k] * (e.HalfN + float k)
         let value = Math.Exp e.LogScale * acc / (2.0 * e.Beta * x)
         // For nu >= 2 a chi-square density is at most 1/2: remainder <= tail / (2 beta).
-        let err = e.TailMass / (2.0 * e.Beta) + rounding e.HalfN x count * value
+        let logPeak = IncompleteGamma.logPrefactor (e.HalfN + float (peakIndex e.HalfN x count)) x
+        let err = e.TailMass / (2.0 * e.Beta) + rounding count [ logPeak ] * value
         struct (value, err)
