@@ -1,4 +1,5 @@
-/// `fa`: the FunctionalAsymptotics command line. One Argu sub-command per file in Commands/.
+/// `fa`: the FunctionalAsymptotics command line. One sub-command per file in Commands/, each with its own
+/// Argu parser; this module dispatches on the first word and lists the commands in `fa --help`.
 /// Exit codes: 0 success, 1 a computation failed, 2 bad usage or input (one line on stderr).
 module FunctionalAsymptotics.Cli.Program
 
@@ -8,39 +9,55 @@ open FunctionalAsymptotics
 open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Commands
 
-/// The sub-commands of `fa`.
-type FaArgs =
-    /// `fa law ...`: a generalized chi-square law.
-    | [<CliPrefix(CliPrefix.None); SubCommand>] Law of ParseResults<Law.LawArgs>
-    /// `fa --version`.
-    | [<Unique>] Version
-    interface IArgParserTemplate with
-        member this.Usage =
-            match this with
-            | Law _ -> "moments, cdf, sf and quantiles of a generalized chi-square law c + s * sum_j w_j chi2_{k_j}(lambda_j)."
-            | Version -> "print the version and exit."
+/// One `fa` sub-command: its name, a one-line summary and how it runs on the arguments after its name.
+type private Command = { Name: string; Summary: string; Run: Output -> string[] -> int }
+
+let private lawCommand (output: Output) (argv: string[]) =
+    let parser = ArgumentParser.Create<Law.LawArgs>(programName = "fa law")
+    Law.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
+
+let private commands : Command list =
+    [ { Name = "law"
+        Summary = "moments, cdf, sf and quantiles of a generalized chi-square law c + s * sum_j w_j chi2_{k_j}(lambda_j)."
+        Run = lawCommand }
+      { Name = "spectral"
+        Summary = "the limit law of the linear spectral contrastive model (Section 6.1, Corollary 6.3)."
+        Run = fun o argv -> Spectral.run o.Out o.Error argv }
+      { Name = "factor"
+        Summary = "the limit law of the linear factor model (Section 6.2, Corollary 6.4)."
+        Run = fun o argv -> Factor.run o.Out o.Error argv } ]
 
 /// The first line of a message, trimmed (error messages are one line on stderr).
 let private oneLine (message: string) =
     let lines = message.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
     if lines.Length = 0 then "error" else lines.[0]
 
+let private help (output: Output) =
+    output.Out.WriteLine "USAGE: fa [--help] [--version] <command> [<options>]"
+    output.Out.WriteLine ""
+    output.Out.WriteLine "COMMANDS:"
+    for c in commands do
+        output.Out.WriteLine(sprintf "    %-10s %s" c.Name c.Summary)
+    output.Out.WriteLine ""
+    output.Out.WriteLine "Run 'fa <command> --help' for the options of a command."
+
 /// Runs `fa` with `argv`, writing to `output`; returns the exit code (used by `main` and by tests).
 let run (output: Output) (argv: string[]) : int =
-    let parser = ArgumentParser.Create<FaArgs>(programName = "fa")
     let fail code (message: string) =
         output.Error.WriteLine(sprintf "fa: %s" (oneLine message))
         code
     try
-        let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
-        if args.Contains Version then
+        match List.ofArray argv with
+        | [] -> fail 2 "no command given; try 'fa --help'"
+        | ("--help" | "-h" | "help") :: _ -> help output; 0
+        | "--version" :: _ ->
             let version = typeof<InvalidArgumentException>.Assembly.GetName().Version
             output.Out.WriteLine(sprintf "fa %O" version)
             0
-        else
-            match args.TryGetSubCommand() with
-            | Some (Law lawArgs) -> Law.run output lawArgs
-            | Some Version | None -> fail 2 "no command given; try 'fa --help'"
+        | name :: rest ->
+            match commands |> List.tryFind (fun c -> c.Name = name) with
+            | Some c -> c.Run output (Array.ofList rest)
+            | None -> fail 2 (sprintf "unknown command '%s'; try 'fa --help'" name)
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
         output.Out.WriteLine e.Message
@@ -49,6 +66,7 @@ let run (output: Output) (argv: string[]) : int =
     | :? ArguException as e -> fail 2 e.Message
     | UsageError message -> fail 2 message
     | :? InvalidArgumentException as e -> fail 2 (sprintf "%s: %s" e.Argument e.Constraint)
+    | :? RankDeficientException as e -> fail 2 e.Message
     | e -> fail 1 (sprintf "%s: %s" (e.GetType().Name) e.Message)
 
 [<EntryPoint>]

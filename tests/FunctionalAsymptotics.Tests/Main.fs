@@ -25,6 +25,12 @@ let allTests =
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
         Cli.LawCommandTests.tests
+        CSharp.ModelSpecFacadeTests.tests
+        Estimation.EstimationTests.tests
+        Cli.ModelCommandTests.tests
+        Asymptotics.TwoStageTests.tests
+        Asymptotics.TwoStageTests.pushForwardTests
+        Asymptotics.SimulationTests.tests
     ]
 
 [<EntryPoint>]

@@ -1,0 +1,97 @@
+/// `fa factor`: the limit law of the factor model (Section 6.2, Cor. 6.4).
+module FunctionalAsymptotics.Cli.Commands.Factor
+
+open System
+open System.Globalization
+open System.IO
+open Argu
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Commands.ModelReport
+
+/// Options of `fa factor`.
+type FactorArgs =
+    | [<Unique>] Loadings of path: string
+    | [<Unique>] D of int
+    | [<Unique>] K of int
+    | [<Unique>] Seed of int
+    | [<Unique>] Beta_Star of string
+    | [<Mandatory; Unique>] Sigma_Nu2 of float
+    | [<Mandatory; Unique>] Alpha of float
+    | [<Unique>] Route of string
+    | [<Unique>] Json
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | Loadings _ -> "CSV file with d rows and k columns: the loadings A*."
+            | D _ -> "with --k and --seed instead of --loadings: draw A* with i.i.d. N(0,1) entries (System.Random(seed), column-major)."
+            | K _ -> "number of factors k (with --d and --seed)."
+            | Seed _ -> "seed of the loadings generator (with --d and --k)."
+            | Beta_Star _ -> "beta* as b1,b2,..,bk (default: all ones)."
+            | Sigma_Nu2 _ -> "variance of nu; sigma^2 = sigma_nu^2 + beta*^T (I + A*^T A*)^-1 beta* is derived."
+            | Alpha _ -> "alpha = m / n > 0."
+            | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.4) or paper (printed Cor. 6.4)."
+            | Json -> "print one JSON object."
+
+/// Reads a CSV of numbers (d rows, k columns, invariant culture, no header).
+let readLoadings (path: string) =
+    if not (File.Exists path) then usage (sprintf "--loadings: file '%s' not found" path)
+    let rows =
+        File.ReadAllLines path
+        |> Array.filter (fun l -> not (String.IsNullOrWhiteSpace l))
+        |> Array.map (fun l -> l.Split(',') |> Array.map (parseFloat "--loadings"))
+    if rows.Length = 0 then usage "--loadings: the file is empty"
+    let k = rows.[0].Length
+    if rows |> Array.exists (fun r -> r.Length <> k) then usage "--loadings: every row must have the same number of columns"
+    DenseMatrix.OfRowArrays rows :> MathNet.Numerics.LinearAlgebra.Matrix<float>
+
+/// The summary of one route.
+let summary (route: string) (cfg: FactorConfig) : AsymptoticSummary =
+    match route with
+    | "horizontal" -> TwoStage.horizontal (Factor.spec cfg)
+    | "descriptor" -> DescriptorRoute.compute (Factor.spec cfg) (Factor.descriptorModel cfg)
+    | "closed" | "paper" -> Factor.closedSummary route cfg
+    | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
+
+/// Runs `fa factor` on parsed options.
+let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
+    let loadings =
+        match args.TryGetResult Loadings, args.TryGetResult D, args.TryGetResult K, args.TryGetResult Seed with
+        | Some path, None, None, None -> readLoadings path
+        | None, Some d, Some k, Some seed ->
+            if k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
+            Factor.drawLoadings seed d k
+        | _ -> usage "give either --loadings FILE.csv or all of --d, --k, --seed"
+    let k = loadings.ColumnCount
+    let beta =
+        match args.TryGetResult Beta_Star with
+        | Some text -> parseFloats "--beta-star" text
+        | None -> Array.create k 1.0
+    if beta.Length <> k then usage (sprintf "--beta-star: expected %d values (one per column of the loadings), got %d" k beta.Length)
+    let alpha = args.GetResult Alpha
+    if not (alpha > 0.0) || Double.IsInfinity alpha then usage (sprintf "--alpha: must be finite and > 0, got %g" alpha)
+    let cfg = { Loadings = loadings; Beta = beta; SigmaNu2 = args.GetResult Sigma_Nu2 }
+    Factor.validate cfg
+    let route = args.GetResult(Route, "horizontal")
+    let s = summary route cfg
+    let comparisons =
+        [| "horizontal"; "descriptor"; "closed"; "paper" |]
+        |> Array.filter ((<>) route)
+        |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
+    let report =
+        { Model = "factor"; Summary = s; Alpha = alpha; Comparisons = comparisons
+          PriorArt =
+            { Reference = "Ge et al. 2024, Thm 4.4"
+              Bound = Factor.geBound cfg alpha
+              PretrainTerm = Factor.gePretrainTerm cfg
+              ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) } }
+    if args.Contains Json then out.WriteLine(json report) else human out report
+    0
+
+/// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure).
+let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
+    guard err (fun () ->
+        let parser = ArgumentParser.Create<FactorArgs>(programName = "fa factor")
+        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))

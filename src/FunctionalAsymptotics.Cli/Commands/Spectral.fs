@@ -1,0 +1,65 @@
+/// `fa spectral`: the limit law of the linear spectral contrastive model (Section 6.1, Cor. 6.3).
+module FunctionalAsymptotics.Cli.Commands.Spectral
+
+open System.IO
+open Argu
+open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Commands.ModelReport
+
+/// Options of `fa spectral`.
+type SpectralArgs =
+    | [<Mandatory; Unique>] D of int
+    | [<Mandatory; Unique>] K of int
+    | [<Mandatory; Unique>] Alpha of float
+    | [<Mandatory; Unique>] Sigma2 of float
+    | [<Unique>] Route of string
+    | [<Unique>] Json
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | D _ -> "ambient dimension d (C = diag(1, 1/2, ..., 1/d), Sigma_pre = I, mu_down = N(0, I))."
+            | K _ -> "representation dimension k, 1 <= k < d (beta* = 1)."
+            | Alpha _ -> "alpha = m / n > 0."
+            | Sigma2 _ -> "downstream noise variance sigma^2 >= 0."
+            | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
+            | Json -> "print one JSON object."
+
+/// The summary of one route.
+let summary (route: string) (cfg: SpectralConfig) : AsymptoticSummary =
+    match route with
+    | "horizontal" -> TwoStage.horizontal (Spectral.spec cfg)
+    | "descriptor" -> DescriptorRoute.compute (Spectral.spec cfg) (Spectral.descriptorModel cfg)
+    | "closed" | "paper" -> Spectral.closedSummary route cfg
+    | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
+
+/// Runs `fa spectral` on parsed options.
+let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
+    let d, k = args.GetResult D, args.GetResult K
+    if d < 2 || k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
+    let alpha = args.GetResult Alpha
+    if not (alpha > 0.0) || System.Double.IsInfinity alpha then usage (sprintf "--alpha: must be finite and > 0, got %g" alpha)
+    let sigma2 = args.GetResult Sigma2
+    if not (sigma2 >= 0.0) || System.Double.IsInfinity sigma2 then usage (sprintf "--sigma2: must be finite and >= 0, got %g" sigma2)
+    let route = args.GetResult(Route, "horizontal")
+    let cfg = Spectral.defaultConfig d k sigma2
+    let s = summary route cfg
+    let comparisons =
+        [| "horizontal"; "descriptor"; "closed"; "paper" |]
+        |> Array.filter ((<>) route)
+        |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
+    let report =
+        { Model = "spectral"; Summary = s; Alpha = alpha; Comparisons = comparisons
+          PriorArt =
+            { Reference = "Cabannes et al. 2023, Thm 4"
+              Bound = Spectral.cabannesBound cfg alpha
+              PretrainTerm = Spectral.cabannesPretrainTerm cfg
+              ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) } }
+    if args.Contains Json then out.WriteLine(json report) else human out report
+    0
+
+/// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure).
+let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
+    guard err (fun () ->
+        let parser = ArgumentParser.Create<SpectralArgs>(programName = "fa spectral")
+        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))

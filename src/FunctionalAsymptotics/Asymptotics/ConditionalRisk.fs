@@ -1,0 +1,50 @@
+namespace FunctionalAsymptotics.Asymptotics
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Estimation
+
+/// The three parts of the exact conditional excess risk (Proposition B.1, eq. (B.3)).
+type RiskDecomposition =
+    { /// `Rep(Omega) = ||(I - Pi_Omega) f*||^2`.
+      Rep: float
+      /// `Leak_n(Omega) = ||Pi_{Omega,n} f* - Pi_Omega f*||^2`.
+      Leak: float
+      /// `Var_n(Omega) = (sigma^2 / n) tr(Sigma(Omega) Sigma_n(Omega)^+)`.
+      Var: float }
+    /// `R - sigma^2 = Rep + Leak + Var`.
+    member r.Excess = r.Rep + r.Leak + r.Var
+
+/// Proposition B.1 (paper L1392–L1420, proof Appendix F; THEORY.md section 5): the exact conditional risk
+/// of the min-norm OLS fit on features `phi(x) = W x` for a fixed design, when `f*(x) = b^T x` and
+/// `x ~ N(0, Sigma_down)`: every population moment is a closed form.
+[<RequireQualifiedAccess>]
+module ConditionalRisk =
+
+    /// `R - sigma^2` split into Rep, Leak and Var, for feature matrix `w` (p x d), target coefficients
+    /// `b` (`f*(x) = b^T x`), downstream covariance `sigmaDown`, noise variance `sigma2` and design
+    /// `design` (n x d, one sample per row). `Sigma = W Sigma_down W^T`, `theta_pop = Sigma^+ W Sigma_down b`,
+    /// `Sigma_n = Phi^T Phi / n`, `theta_n = Sigma_n^+ Phi^T X b / n`; the pseudo-inverses are the
+    /// theory's own (min-norm least squares), not a substitute for an inverse.
+    let linearGaussian (sigmaDown: Matrix<float>) (sigma2: float) (b: float[]) (w: Matrix<float>) (design: Matrix<float>) : RiskDecomposition =
+        let d = sigmaDown.RowCount
+        Check.sameLength "b" d b.Length
+        Linalg.checkShape "design" design.RowCount d design
+        let n = float design.RowCount
+        let bv = DenseVector(b)
+        let sigma = Linalg.sym (w * sigmaDown * w.Transpose())
+        let sigmaPlus = sigma.PseudoInverse()
+        let thetaPop = sigmaPlus * (w * (sigmaDown * bv))
+        let resid = bv - w.TransposeThisAndMultiply(thetaPop)
+        let rep = resid.DotProduct(sigmaDown * resid)
+        let phi = design * w.Transpose()
+        let sigmaN = Linalg.sym (phi.TransposeThisAndMultiply phi / n)
+        let sigmaNPlus = sigmaN.PseudoInverse()
+        let y = design * bv
+        let thetaN = sigmaNPlus * (phi.TransposeThisAndMultiply(y) / n)
+        let dt = thetaN - thetaPop
+        { Rep = max 0.0 rep
+          Leak = dt.DotProduct(sigma * dt)
+          Var = sigma2 / n * (sigma * sigmaNPlus).Trace() }

@@ -1,0 +1,221 @@
+namespace FunctionalAsymptotics.Models
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Geometry
+open FunctionalAsymptotics.Groups
+open FunctionalAsymptotics.Estimation
+open FunctionalAsymptotics.Asymptotics
+
+/// The factor model of Section 6.2 / Appendix I (CASE-STUDIES.md §2): `x = A* h + mu`, `h ~ N(0, I_k)`,
+/// `mu ~ N(0, I_d)`; downstream `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)`.
+type FactorConfig =
+    { /// The loadings `A*` (d x k, full column rank).
+      Loadings: Matrix<float>
+      /// `beta*` (length k).
+      Beta: float[]
+      /// `sigma_nu^2`.
+      SigmaNu2: float }
+
+/// The factor model end to end: generators, PPCA estimator, exact population quantities, routes.
+[<RequireQualifiedAccess>]
+module Factor =
+
+    /// Validates the configuration (`k < d`, full column rank, finite values).
+    let validate (cfg: FactorConfig) =
+        if isNull (box cfg.Loadings) then Check.fail "loadings" "must not be null"
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        if k < 1 || k >= d then Check.fail "loadings" (sprintf "must be d x k with 1 <= k < d, got %d x %d" d k)
+        Linalg.checkFinite "loadings" cfg.Loadings
+        let r = Linalg.numericalRank 1e-10 cfg.Loadings
+        if r < k then raise (RankDeficientException("loadings", k, r))
+        Check.sameLength "beta" k cfg.Beta.Length
+        Check.finiteArray "beta" cfg.Beta
+        if not (Double.IsFinite cfg.SigmaNu2) || cfg.SigmaNu2 < 0.0 then Check.fail "sigmaNu2" (sprintf "must be finite and >= 0, got %g" cfg.SigmaNu2)
+
+    /// The documented loadings generator of `fa factor --d D --k K --seed N`: i.i.d. `N(0, 1)` entries
+    /// (`Linalg.randn` on `System.Random(seed)`, column-major fill).
+    let drawLoadings (seed: int) (d: int) (k: int) : Matrix<float> = Linalg.randn (Random seed) d k
+
+    /// `S* = I_d + A* A*^T = Cov(x)`.
+    let covariance (cfg: FactorConfig) = Linalg.eye cfg.Loadings.RowCount + cfg.Loadings * cfg.Loadings.Transpose()
+
+    /// `sigma^2 = sigma_nu^2 + beta*^T (I_k + A*^T A*)^-1 beta*` (the conditional variance of `y` given `x`;
+    /// L572 prints `(I_d + A* A*^T)^-1`, which does not fit the dimensions of `beta*`).
+    let sigma2 (cfg: FactorConfig) : float =
+        let k = cfg.Loadings.ColumnCount
+        let b = DenseVector(cfg.Beta)
+        cfg.SigmaNu2 + b.DotProduct((Linalg.eye k + cfg.Loadings.TransposeThisAndMultiply cfg.Loadings).Solve(b))
+
+    /// A pre-training sample `x = A* h + mu`.
+    let sample (cfg: FactorConfig) (rng: Random) : float[] =
+        let h = DenseVector(Linalg.randnVector rng cfg.Loadings.ColumnCount)
+        let mu = DenseVector(Linalg.randnVector rng cfg.Loadings.RowCount)
+        (cfg.Loadings * h + mu).ToArray()
+
+    /// A seeded downstream data set of size `n` from the generative model: `h ~ N(0, I_k)`, `x = A* h + mu`,
+    /// `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)` (Section 6.2). Rows of the returned matrix are the `x_i`.
+    let sampleDownstream (cfg: FactorConfig) (n: int) (rng: Random) : Matrix<float> * float[] =
+        validate cfg
+        if n < 1 then Check.fail "n" (sprintf "must be >= 1, got %d" n)
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        let x = DenseMatrix.Create(n, d, 0.0)
+        let y = Array.zeroCreate n
+        let b = DenseVector(cfg.Beta)
+        for i in 0 .. n - 1 do
+            let h = DenseVector(Linalg.randnVector rng k)
+            let mu = DenseVector(Linalg.randnVector rng d)
+            x.SetRow(i, cfg.Loadings * h + mu)
+            y.[i] <- b.DotProduct(h) + sqrt cfg.SigmaNu2 * Linalg.gaussian rng
+        x :> Matrix<float>, y
+
+    /// Features `psi(x, A) = W(A) x`, `W(A) = A^T (I + A A^T)^-1`.
+    let featureMatrix (a: Matrix<float>) : Matrix<float> =
+        let s = Linalg.eye a.RowCount + a * a.Transpose()
+        s.Solve(a).Transpose()
+
+    /// `dW(A)[E] = E^T S^-1 - A^T S^-1 (E A^T + A E^T) S^-1`, `S = I + A A^T`.
+    let featureDifferential (a: Matrix<float>) (e: Matrix<float>) : Matrix<float> =
+        let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
+        let ds = e * a.Transpose() + a * e.Transpose()
+        e.Transpose() * sinv - a.Transpose() * sinv * ds * sinv
+
+    /// Gradient of `(1/2)[log det S + tr(S^-1 Sigma)]` in `A`: `S^-1 A - S^-1 Sigma S^-1 A` (per sample `Sigma = x x^T`).
+    let private gradientFor (sigma: Matrix<float>) (a: Matrix<float>) =
+        let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
+        sinv * a - sinv * sigma * sinv * a
+
+    /// Its derivative along `E` (`dS = E A^T + A E^T`):
+    /// `-S^-1 dS S^-1 A + S^-1 E + S^-1 dS S^-1 Sigma S^-1 A + S^-1 Sigma S^-1 dS S^-1 A - S^-1 Sigma S^-1 E`.
+    let private hessianVectorFor (sigma: Matrix<float>) (a: Matrix<float>) (e: Matrix<float>) =
+        let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
+        let ds = e * a.Transpose() + a * e.Transpose()
+        let sss = sinv * sigma * sinv
+        -(sinv * ds * sinv * a) + sinv * e + sinv * ds * sss * a + sss * ds * sinv * a - sss * e
+
+    let private outer (x: float[]) = let v = DenseVector(x) in v.OuterProduct v
+
+    /// Exact population moments at any `A` under the true law `x ~ N(0, S*)`: gradient and Hessian of the
+    /// Gaussian NLL (I.3), and the score covariance by Isserlis with `x = S*^{1/2} xi`:
+    /// `<nabla l, E> = (1/2) tr(S^-1 dS) - (1/2) xi^T S*^{1/2} S^-1 dS S^-1 S*^{1/2} xi`.
+    let population (cfg: FactorConfig) : PopulationMoments =
+        let sStar = covariance cfg
+        let root = Linalg.sqrtPsd sStar
+        let score (a: Matrix<float>) (e: Matrix<float>) =
+            let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
+            let ds = e * a.Transpose() + a * e.Transpose()
+            [ { Coefficient = 0.5 * (sinv * ds).Trace(); Forms = [||] }
+              { Coefficient = -0.5; Forms = [| Linalg.sym (root * sinv * ds * sinv * root) |] } ]
+        { Gradient = gradientFor sStar
+          HessianVector = hessianVectorFor sStar
+          ScoreCovariance = fun a basis -> GaussianMoments.secondMoments (basis |> Array.map (score a)) }
+
+    /// The model specification: `O(k)` from the right, `psi(x, A) = A^T (I + A A^T)^-1 x`, `theta* = beta*`,
+    /// `w* = A*`, `mu_down = N(0, S*)`, `sigma^2` from `sigma2`.
+    let spec (cfg: FactorConfig) : ModelSpec<float[]> =
+        validate cfg
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        { Name = sprintf "factor(d=%d, k=%d)" d k
+          Action = GroupAction.orthogonalRight d k
+          WStar = cfg.Loadings.Clone()
+          Pretraining =
+            { Loss = FactorLoss.loss
+              Gradient = Some(fun a x -> gradientFor (outer x) a)
+              HessianVector = Some(fun a x e -> hessianVectorFor (outer x) a e)
+              Sample = sample cfg }
+          Population = Some(population cfg)
+          Representation =
+            LinearGaussian
+                { FeatureMatrix = featureMatrix
+                  FeatureDifferential = featureDifferential
+                  DownstreamCovariance = covariance cfg }
+          ThetaStar = Array.copy cfg.Beta
+          Sigma2 = sigma2 cfg }
+
+    /// The descriptor-manifold model on `FixedRankPsd(d, k)` (Appendix I): `F(M) = (1/2)[log det(I + M) +
+    /// tr((I + M)^-1 S*)]`, gradient `(1/2)[S^-1 - S^-1 S* S^-1]` (zero at `M*`), Hessian
+    /// `(1/2)[-S^-1 Z S^-1 + S^-1 Z S^-1 S* S^-1 + S^-1 S* S^-1 Z S^-1]`; score
+    /// `<t, nabla_M l> = (1/2) tr(S^-1 t) - (1/2) x^T S^-1 t S^-1 x` with exact moments; section anchored at `A*`.
+    let descriptorModel (cfg: FactorConfig) : DescriptorModel =
+        validate cfg
+        let d = cfg.Loadings.RowCount
+        let sStar = covariance cfg
+        let root = Linalg.sqrtPsd sStar
+        let a = cfg.Loadings
+        let omega = Linalg.sym (a * a.Transpose())
+        let sinvOf (m: Matrix<float>) = (Linalg.eye d + m).Inverse()
+        let sinvStar = sinvOf omega
+        let score (t: Matrix<float>) =
+            [ { Coefficient = 0.5 * (sinvStar * t).Trace(); Forms = [||] }
+              { Coefficient = -0.5; Forms = [| Linalg.sym (root * sinvStar * t * sinvStar * root) |] } ]
+        { Manifold = FixedRankPsd.create d cfg.Loadings.ColumnCount
+          OmegaStar = omega
+          EuclideanGradient = fun m -> let s = sinvOf m in Linalg.sym ((s - s * sStar * s) * 0.5)
+          EuclideanHessianVector =
+            fun m z ->
+                let s = sinvOf m
+                let zs = Linalg.sym z
+                Linalg.sym ((-(s * zs * s) + s * zs * s * sStar * s + s * sStar * s * zs * s) * 0.5)
+          ScoreCovariance = fun basis -> GaussianMoments.secondMoments (basis |> Array.map score)
+          Section = (Descriptor.gramRight a).Section }
+
+    /// Route `closed` (corrected Cor. 6.4, docs/errata.md): `d - k` equal weights
+    /// `lambda = beta*^T (A*^T A*)^-1 (I_k + A*^T A*)^-1 beta*`.
+    let closedWeights (cfg: FactorConfig) : float[] =
+        validate cfg
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        let g = cfg.Loadings.TransposeThisAndMultiply cfg.Loadings
+        let b = DenseVector(cfg.Beta)
+        let lam = g.Solve((Linalg.eye k + g).Solve(b)).DotProduct(b)
+        Array.create (d - k) lam
+
+    /// Route `paper` (Cor. 6.4 as printed, L585–L589, (I.17)): `d - k` equal weights
+    /// `||(I_k + Sigma*)^-1/2 U1^T A* beta*||^2`, `Sigma*`, `U1` the top-k eigenpairs of `A* A*^T`.
+    let paperWeights (cfg: FactorConfig) : float[] =
+        validate cfg
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        let lam, u = Linalg.eigSymDesc (cfg.Loadings * cfg.Loadings.Transpose())
+        let v = u.SubMatrix(0, d, 0, k).Transpose() * (cfg.Loadings * DenseVector(cfg.Beta))
+        let w = Array.init k (fun i -> v.[i] * v.[i] / (1.0 + lam.[i])) |> Array.sum
+        Array.create (d - k) w
+
+    /// A closed-form route as an `AsymptoticSummary` (`d_eff = k`, `d_base = d`).
+    let closedSummary (route: string) (cfg: FactorConfig) : AsymptoticSummary =
+        let weights =
+            match route with
+            | "closed" -> closedWeights cfg
+            | "paper" -> paperWeights cfg
+            | _ -> Check.fail "route" (sprintf "must be closed or paper, got %s" route)
+        let d, k = cfg.Loadings.RowCount, cfg.Loadings.ColumnCount
+        { Route = route; DEff = k; DBase = d; Sigma2 = sigma2 cfg; Gram = Linalg.zeros 0 0; Covariance = Linalg.zeros 0 0; Weights = weights }
+
+    /// `D = max(||A*||_op, ||beta*||, 1)` of Ge et al. (2024).
+    let geD (cfg: FactorConfig) =
+        let sv = Linalg.singularValues cfg.Loadings
+        max (max sv.[0] (DenseVector(cfg.Beta).L2Norm())) 1.0
+
+    /// Ge et al. (2024, Thm. 4.4) pre-training term (L598–L603, constants and logs dropped):
+    /// `D^12 (D^4 + s_min(A*)^-4) d`.
+    let gePretrainTerm (cfg: FactorConfig) : float =
+        validate cfg
+        let sv = Linalg.singularValues cfg.Loadings
+        let dd = geD cfg
+        dd ** 12.0 * (dd ** 4.0 + sv.[sv.Length - 1] ** -4.0) * float cfg.Loadings.RowCount
+
+    /// The whole bound `D^4 k + alpha^-1 D^12 (D^4 + s_min^-4) d`.
+    let geBound (cfg: FactorConfig) (alpha: float) : float =
+        Check.positive "alpha" alpha
+        geD cfg ** 4.0 * float cfg.Loadings.ColumnCount + gePretrainTerm cfg / alpha
+
+    /// Improvement factor over Ge et al.: prior-art pre-training term / `E||L(Z)||^2`.
+    let geImprovement (cfg: FactorConfig) (pretrainMean: float) : float = gePretrainTerm cfg / pretrainMean
+
+    /// The PPCA maximum-likelihood estimator (Lemma I.1): from the uncentred sample covariance
+    /// `S_m = X^T X / m` (rows of `x` are samples), `A_hat = U_k diag((lambda_i - 1)_+)^{1/2}`.
+    let fitPpca (k: int) (x: Matrix<float>) : Matrix<float> =
+        let m = float x.RowCount
+        let sm = Linalg.sym (x.TransposeThisAndMultiply x / m)
+        let lam, u = Linalg.eigSymDesc sm
+        u.SubMatrix(0, x.ColumnCount, 0, k) * DenseMatrix.OfDiagonalArray(Array.init k (fun i -> sqrt (max 0.0 (lam.[i] - 1.0))))
