@@ -21,6 +21,7 @@ let allTests =
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
         CSharp.GeometryFacadeTests.tests
+        Simulation.SimulationTests.tests
     ]
 
 [<EntryPoint>]
