@@ -22,6 +22,7 @@ let allTests =
         Models.GaussianMixtureLossTests.tests
         CSharp.GeometryFacadeTests.tests
         Simulation.SimulationTests.tests
+        Cli.SimulateCommandTests.tests
     ]
 
 [<EntryPoint>]
