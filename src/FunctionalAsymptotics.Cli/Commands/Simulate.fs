@@ -115,6 +115,9 @@ let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (mode
     elif not quiet then
         let console = AnsiConsole.Create(AnsiConsoleSettings(Out = AnsiConsoleOutput(out)))
         console.WriteLine(sprintf "%s, alpha = %g, seed = %d; limit: %O" spec.Model spec.Alpha spec.Seed model.Law)
+        console.WriteLine(
+            if model.PopulationMomentError = 0.0 then "population moments: exact"
+            else sprintf "population moments: Monte Carlo, largest standard error %.3g" model.PopulationMomentError)
         let t = Table()
         for h in [ "n"; "m"; "reps"; "KS total"; "KS pre"; "p_var"; "mean total (se)"; "mean pre (se)" ] do
             t.AddColumn(TableColumn(h).RightAligned()) |> ignore

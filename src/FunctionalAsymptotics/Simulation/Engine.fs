@@ -84,11 +84,15 @@ module Engine =
         while position < work.Length && not cancel.IsCancellationRequested do
             let count = min options.BatchSize (work.Length - position)
             let results : ReplicateOutcome voption[] = Array.zeroCreate count
-            Parallel.For(0, count, parallelOptions, fun i ->
-                if not cancel.IsCancellationRequested then
-                    let struct (g, r) = work.[position + i]
-                    results.[i] <- ValueSome (replicate model spec.Seed spec.Alpha spec.Grid.[g] r))
-            |> ignore
+            try
+                Parallel.For(0, count, parallelOptions, fun i ->
+                    if not cancel.IsCancellationRequested then
+                        let struct (g, r) = work.[position + i]
+                        results.[i] <- ValueSome (replicate model spec.Seed spec.Alpha spec.Grid.[g] r))
+                |> ignore
+            with :? AggregateException as e when e.InnerExceptions.Count >= 1 ->
+                // Report the model's own failure, not the parallel wrapper.
+                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions.[0]).Throw()
             let batch =
                 [| for i in 0 .. count - 1 do
                      match results.[i] with

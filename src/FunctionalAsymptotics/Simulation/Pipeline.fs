@@ -40,6 +40,10 @@ type PipelineModel =
         Law: LimitLaw
         /// `sigma^2 d_eff`, the in-probability limit of the variance part.
         SigmaSquaredDEff: float
+        /// The largest Monte Carlo standard error of the population moments (`Sigma(Omega)`,
+        /// `E[phi f_star]`, `||f_star||^2`) the model computed once, by seeded Monte Carlo, for use in every
+        /// replicate; `0.0` when they are exact (closed form), as for linear features under a Gaussian design.
+        PopulationMomentError: float
         /// One replicate. Must be a deterministic function of the context (its stream included) and
         /// thread-safe (replicates run in parallel).
         Replicate: ReplicateContext -> ReplicateOutcome

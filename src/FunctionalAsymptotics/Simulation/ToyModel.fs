@@ -101,7 +101,7 @@ module ToyModel =
             let pretrain = n * rep
             let leakScaled = n * leak
             { Total = pretrain + leakScaled + variance; Pretrain = pretrain; Leak = leakScaled; Variance = variance }
-        { Name = Name; Law = law; SigmaSquaredDEff = sigma2 * float k; Replicate = replicate }
+        { Name = Name; Law = law; SigmaSquaredDEff = sigma2 * float k; PopulationMomentError = 0.0; Replicate = replicate }
 
     /// The registry entry `toy` (parameters `d`, `k`, `s`, `sigma`).
     let factory : ModelFactory =

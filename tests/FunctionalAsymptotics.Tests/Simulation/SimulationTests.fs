@@ -125,6 +125,16 @@ let tests =
                              (File.ReadAllText(Path.Combine(wholeDir, Store.RecordsFile))) "same records, byte for byte"
                 Expect.throwsT<InvalidArgumentException> (fun () -> Store.merge (List.take 2 shardDirs) (tempDir "partial") |> ignore) "a missing shard is refused"
             }
+            test "a failing model surfaces its own exception; a non-finite outcome is refused" {
+                let s = spec [| 10 |] 20 1 1
+                let model = toy 2.0
+                let failing = { model with Replicate = fun ctx -> if ctx.Replicate = 13 then raise (ConvergenceException("EM", 5, 1.0, 1e-6)) else model.Replicate ctx }
+                let dir = tempDir "failing"
+                Expect.throwsT<ConvergenceException> (fun () -> Engine.run failing s dir (opts 2 4) CancellationToken.None |> ignore) "the model's exception"
+                Expect.equal (Store.readRecords dir).Length 12 "the batches before the failure are stored"
+                let nan = { model with Replicate = fun ctx -> { model.Replicate ctx with Leak = nan } }
+                Expect.throwsT<FunctionalAsymptoticsException> (fun () -> Engine.run nan s (tempDir "nan") (opts 1 4) CancellationToken.None |> ignore) "NaN refused"
+            }
             test "a killed and resumed run equals an uninterrupted one" {
                 let grid = [| 10; 40; 160 |]
                 let s = spec grid 30 1 1
