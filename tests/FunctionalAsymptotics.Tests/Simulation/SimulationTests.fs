@@ -75,6 +75,40 @@ let tests =
                 Expect.floatClose Accuracy.veryHigh a.Total (a.Pretrain + a.Leak + a.Variance) "E = Rep + Leak + Var"
                 Expect.isTrue (a.Pretrain >= 0.0 && a.Leak >= 0.0 && a.Variance > 0.0) "signs"
             }
+            test "Proposition B.1 parts agree with least squares on the full design and with label-noise Monte Carlo" {
+                // Replays the toy's draws (W first, then the design row by row) from the same stream, and
+                // recomputes the risk from the explicit n x k feature matrix by QR least squares.
+                let d, k, sd, sigma, alpha, n, r = 5, 2, 1.3, 0.8, 1.5, 12, 3
+                let model = ToyModel.create d k sd sigma alpha
+                let o = Engine.replicate model 11UL alpha n r
+                let rng = ReplicateStreams.derive 11UL n r
+                let m = RunSpec.preTrainingSize alpha n
+                let w = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun i j ->
+                            (if i = j then 1.0 else 0.0) + sd / sqrt (float m) * rng.NextNormal())
+                let x = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, d)
+                for i in 0 .. n - 1 do
+                    for j in 0 .. d - 1 do
+                        x.[i, j] <- rng.NextNormal()
+                let theta = [| 1.0; 0.5 |] |> Array.map (fun t -> t / sqrt 1.25)
+                let beta = MathNet.Numerics.LinearAlgebra.Vector<float>.Build.Dense(d, fun i -> if i < k then theta.[i] else 0.0)
+                let f = x * w
+                let fStar = x * beta
+                // Noise-free fit: ||W theta_n - beta*||^2 = Rep + Leak (the design is N(0, I), so L2 = Euclidean).
+                let thetaN = f.QR().Solve(fStar)
+                let bias = (w * thetaN - beta).L2Norm() ** 2.0
+                Expect.floatClose Accuracy.high (float n * bias) (o.Pretrain + o.Leak) "n (Rep + Leak)"
+                let gram = f.TransposeThisAndMultiply(f) / float n
+                Expect.floatClose Accuracy.high (sigma * sigma * (w.TransposeThisAndMultiply(w) * gram.Inverse()).Trace()) o.Variance "variance term"
+                // Label noise by Monte Carlo: E ||W theta_hat - beta*||^2 = (R - sigma^2).
+                let noise = ReplicateStreams.derive 99UL 0 0
+                let trials = 20000
+                let excess =
+                    Array.init trials (fun _ ->
+                        let y = fStar + MathNet.Numerics.LinearAlgebra.Vector<float>.Build.Dense(n, fun _ -> sigma * noise.NextNormal())
+                        float n * ((w * f.QR().Solve(y) - beta).L2Norm() ** 2.0))
+                let mean, se = Metrics.meanStdErr excess
+                Expect.isLessThan (abs (mean - o.Total)) (5.0 * se) (sprintf "MC %g +- %g vs exact %g" mean se o.Total)
+            }
             test "limit law is sigma^2 k + alpha^-1 s^2 chi^2_{d-k}" {
                 let model = ToyModel.create 7 3 1.5 0.5 4.0
                 Expect.equal model.Law.Weights (Array.create 4 2.25) "weights s^2, d - k of them"
