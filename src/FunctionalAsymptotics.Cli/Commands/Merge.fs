@@ -28,7 +28,7 @@ type MergeArgs =
 
 /// `fa merge ARGS` writing to the given streams; returns the exit code.
 let runWith (out: IO.TextWriter) (err: IO.TextWriter) (argv: string[]) : int =
-    Simulate.guard err (fun () ->
+    Simulate.guard out err (fun () ->
         let parser = ArgumentParser.Create<MergeArgs>(programName = "fa merge")
         let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
         let dir = args.GetResult Out

@@ -196,15 +196,16 @@ let withCtrlC (body: CancellationToken -> int) : int =
     try body cts.Token
     finally Console.CancelKeyPress.RemoveHandler handler
 
-/// Shared error handling of the simulation commands: exit 2 for usage and input errors, 1 otherwise.
-let guard (err: IO.TextWriter) (body: unit -> int) : int =
+/// Shared error handling of the simulation commands: help text on `out` (exit 0), exit 2 for usage and
+/// input errors, 1 otherwise (one line on `err`).
+let guard (out: IO.TextWriter) (err: IO.TextWriter) (body: unit -> int) : int =
     let fail code (message: string) =
         let line = message.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue "error"
         err.WriteLine(sprintf "fa: %s" line)
         code
     try body ()
     with
-    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> err.WriteLine e.Message; 0
+    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> out.WriteLine e.Message; 0
     | :? ArguParseException as e -> fail 2 (e.Message.Replace("ERROR: ", ""))
     | SimulateUsageError message -> fail 2 message
     | :? InvalidArgumentException as e -> fail 2 (sprintf "%s: %s" e.Argument e.Constraint)
@@ -212,7 +213,7 @@ let guard (err: IO.TextWriter) (body: unit -> int) : int =
 
 /// `fa simulate ARGS` writing to the given streams; returns the exit code.
 let runWith (out: IO.TextWriter) (err: IO.TextWriter) (argv: string[]) : int =
-    guard err (fun () ->
+    guard out err (fun () ->
         let parser = ArgumentParser.Create<SimulateArgs>(programName = "fa simulate")
         let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
         withCtrlC (runParsed out err args))
