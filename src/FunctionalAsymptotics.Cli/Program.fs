@@ -25,7 +25,13 @@ let private commands : Command list =
         Run = fun o argv -> Spectral.run o.Out o.Error argv }
       { Name = "factor"
         Summary = "the limit law of the linear factor model (Section 6.2, Corollary 6.4)."
-        Run = fun o argv -> Factor.run o.Out o.Error argv } ]
+        Run = fun o argv -> Factor.run o.Out o.Error argv }
+      { Name = "simulate"
+        Summary = "simulate the two-stage pipeline against its limit law (Figures 3-4), sharded and resumable."
+        Run = fun o argv -> Simulate.runWith o.Out o.Error argv }
+      { Name = "merge"
+        Summary = "merge the shard directories of 'fa simulate' into one result."
+        Run = fun o argv -> Merge.runWith o.Out o.Error argv } ]
 
 /// The first line of a message, trimmed (error messages are one line on stderr).
 let private oneLine (message: string) =

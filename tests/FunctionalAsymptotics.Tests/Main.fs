@@ -31,6 +31,8 @@ let allTests =
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.SimulationTests.tests
+        Simulation.SimulationTests.tests
+        Cli.SimulateCommandTests.tests
     ]
 
 [<EntryPoint>]

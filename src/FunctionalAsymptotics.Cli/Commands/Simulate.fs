@@ -1,0 +1,222 @@
+/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (THEORY.md section 6, Appendix K),
+/// checkpointed, shardable and resumable.
+module FunctionalAsymptotics.Cli.Commands.Simulate
+
+open System
+open System.Globalization
+open System.IO
+open System.Threading
+open Argu
+open Spectre.Console
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Cli.Plots
+
+/// The models `fa simulate` can run, by name. Model adapters add their `ModelFactory` here.
+let registry : ModelFactory list = [ ToyModel.factory ]
+
+/// A usage error: `fa` prints the message on one line on stderr and exits with code 2.
+exception SimulateUsageError of string
+
+let private usage (message: string) : 'T = raise (SimulateUsageError message)
+
+/// The registry entry called `name`.
+let findModel (name: string) : ModelFactory =
+    match registry |> List.tryFind (fun f -> f.Name = name) with
+    | Some f -> f
+    | None -> usage (sprintf "unknown model '%s' (known: %s)" name (registry |> List.map (fun f -> f.Name) |> String.concat ", "))
+
+/// Options of `fa simulate`.
+type SimulateArgs =
+    /// The model name (first positional argument).
+    | [<MainCommand; ExactlyOnce; First>] Model of name: string
+    /// `--param name=value[,name=value...]`: model parameters (repeatable).
+    | Param of assignments: string
+    /// `--n-grid 100,1000,...`: downstream sample sizes.
+    | [<Mandatory; Unique>] N_Grid of sizes: string
+    /// `--alpha A`: `m / n`.
+    | [<Mandatory; Unique>] Alpha of alpha: float
+    /// `--reps R`: replicates per `n`.
+    | [<Mandatory; Unique>] Reps of reps: int
+    /// `--seed S`.
+    | [<Unique>] Seed of seed: string
+    /// `--out DIR`: the run directory.
+    | [<Mandatory; Unique>] Out of dir: string
+    /// `--shard i/N`.
+    | [<Unique>] Shard of shard: string
+    /// `--threads T`.
+    | [<Unique>] Threads of threads: int
+    /// `--resume`.
+    | Resume
+    /// `--quiet`.
+    | Quiet
+    /// `--json`.
+    | Json
+    /// `--no-plots`.
+    | No_Plots
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | Model _ -> sprintf "the model: %s." (registry |> List.map (fun f -> sprintf "%s (%s; parameters %s)" f.Name f.Summary (f.Parameters |> List.map (fun p -> sprintf "%s=%g: %s" p.Name p.Default p.Description) |> String.concat "; ")) |> String.concat " | ")
+            | Param _ -> "model parameters name=value, comma-separated or repeated (defaults otherwise)."
+            | N_Grid _ -> "downstream sample sizes n, comma-separated (e.g. 100,1000,10000)."
+            | Alpha _ -> "alpha = m / n > 0; m = floor(alpha n)."
+            | Reps _ -> "replicates per n."
+            | Seed _ -> "the run seed, an unsigned 64-bit integer (default 1)."
+            | Out _ -> "directory of the run: manifest.json, replicates.jsonl, summary.json and the figures."
+            | Shard _ -> "run only shard i of N (1 <= i <= N), e.g. 2/4; combine the shards with 'fa merge'."
+            | Threads _ -> "worker threads (default: all processors); never changes the numbers."
+            | Resume -> "continue an interrupted run in --out (same options), keeping its finished replicates."
+            | Quiet -> "no progress bars and no table (for scripts)."
+            | Json -> "print the summary as one JSON object on stdout."
+            | No_Plots -> "do not write figure3.png and figure4.png."
+
+/// Parses `i/N`.
+let parseShard (text: string) : int * int =
+    match text.Split('/') with
+    | [| a; b |] ->
+        match Int32.TryParse(a.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture),
+              Int32.TryParse(b.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture) with
+        | (true, i), (true, n) when n >= 1 && i >= 1 && i <= n -> i, n
+        | _ -> usage (sprintf "--shard: expected i/N with 1 <= i <= N, got '%s'" text)
+    | _ -> usage (sprintf "--shard: expected i/N, got '%s'" text)
+
+/// Parses `name=value` assignments separated by commas.
+let parseParams (texts: string list) : (string * float) list =
+    [ for text in texts do
+        for part in text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) do
+            match part.Split('=') with
+            | [| k; v |] ->
+                match Double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
+                | true, x -> yield k.Trim(), x
+                | _ -> usage (sprintf "--param: '%s' is not a number in '%s'" v part)
+            | _ -> usage (sprintf "--param: expected name=value, got '%s'" part) ]
+
+/// Parses the grid `100,1000,...`.
+let parseGrid (text: string) : int[] =
+    text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+    |> Array.map (fun s ->
+        match Int32.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture) with
+        | true, n -> n
+        | _ -> usage (sprintf "--n-grid: '%s' is not an integer" s))
+
+/// Summarises a complete run directory: writes `summary.json` (and the figures unless `noPlots`), prints
+/// the JSON (`json`) or a table (unless `quiet`) on `out`. Returns 0.
+let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (model: PipelineModel) (spec: RunSpec) (dir: string) : int =
+    let records = Store.readRecords dir
+    let table = Store.collect spec records
+    let summaries = Engine.summarize model spec records
+    let text = Report.toJson spec summaries
+    File.WriteAllText(Path.Combine(dir, "summary.json"), text + "\n")
+    if not noPlots then
+        SimulationPlots.figure3 (Path.Combine(dir, "figure3.png")) model spec table
+        SimulationPlots.figure4 (Path.Combine(dir, "figure4.png")) summaries
+    if json then out.WriteLine text
+    elif not quiet then
+        let console = AnsiConsole.Create(AnsiConsoleSettings(Out = AnsiConsoleOutput(out)))
+        console.WriteLine(sprintf "%s, alpha = %g, seed = %d; limit: %O" spec.Model spec.Alpha spec.Seed model.Law)
+        console.WriteLine(
+            if model.PopulationMomentError = 0.0 then "population moments: exact"
+            else sprintf "population moments: Monte Carlo, largest standard error %.3g" model.PopulationMomentError)
+        let t = Table()
+        for h in [ "n"; "m"; "reps"; "KS total"; "KS pre"; "p_var"; "mean total (se)"; "mean pre (se)" ] do
+            t.AddColumn(TableColumn(h).RightAligned()) |> ignore
+        for s in summaries do
+            t.AddRow(
+                string s.N, string s.M, string s.Reps, sprintf "%.4f" s.KsTotal, sprintf "%.4f" s.KsPretrain,
+                sprintf "%.4f" s.PVar, sprintf "%.4g (%.2g)" s.MeanTotal s.MeanTotalStdErr,
+                sprintf "%.4g (%.2g)" s.MeanPretrain s.MeanPretrainStdErr) |> ignore
+        console.Write t
+        console.WriteLine(sprintf "limit mean %.4g; written to %s" model.Law.Mean dir)
+    0
+
+/// Runs the engine with Spectre progress bars on `progressOut` (one bar per n, with an ETA), or silently.
+let private execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) =
+    match progressOut with
+    | None -> Engine.run model spec dir options cancel
+    | Some writer ->
+        let console = AnsiConsole.Create(AnsiConsoleSettings(Out = AnsiConsoleOutput(writer)))
+        console.Progress()
+            .AutoClear(false)
+            .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); SpinnerColumn() |])
+            .Start(fun ctx ->
+                let tasks = spec.Grid |> Array.map (fun n -> ctx.AddTask(sprintf "n = %d" n))
+                let onProgress (stored: int[]) (owned: int[]) =
+                    for g in 0 .. tasks.Length - 1 do
+                        tasks.[g].MaxValue <- float (max owned.[g] 1)
+                        tasks.[g].Value <- float stored.[g]
+                Engine.run model spec dir { options with OnProgress = onProgress } cancel)
+
+/// `fa simulate` with parsed arguments; `out`/`err` receive the results and messages.
+let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<SimulateArgs>) (cancel: CancellationToken) : int =
+    let factory = findModel (args.GetResult Model)
+    let alpha = args.GetResult Alpha
+    let parameters = ModelFactory.resolve factory (parseParams (args.GetResults Param))
+    let seed =
+        match args.TryGetResult Seed with
+        | None -> 1UL
+        | Some s ->
+            match UInt64.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture) with
+            | true, v -> v
+            | _ -> usage (sprintf "--seed: '%s' is not an unsigned 64-bit integer" s)
+    let shard, shards = args.TryGetResult Shard |> Option.map parseShard |> Option.defaultValue (1, 1)
+    let spec =
+        { Model = factory.Name; Parameters = parameters; Alpha = alpha; Seed = seed
+          Grid = parseGrid (args.GetResult N_Grid); Reps = args.GetResult Reps; Shard = shard; Shards = shards }
+    RunSpec.validate spec
+    let model = factory.Create alpha parameters
+    let dir = args.GetResult Out
+    let quiet = args.Contains Quiet
+    let json = args.Contains Json
+    let options =
+        { RunOptions.defaults with
+            Resume = args.Contains Resume
+            Threads = args.TryGetResult Threads |> Option.defaultValue Environment.ProcessorCount }
+    let progressOut = if quiet then None elif json then Some err else Some out
+    let started = Diagnostics.Stopwatch.StartNew()
+    match execute progressOut model spec dir options cancel with
+    | Cancelled ->
+        let stored = (Store.readRecords dir).Length
+        err.WriteLine(sprintf "fa: interrupted; %d replicates of this shard are stored in %s; continue with --resume" stored dir)
+        130
+    | Completed ->
+        if not quiet then
+            err.WriteLine(sprintf "fa: shard %d/%d done in %.1f s" shard shards started.Elapsed.TotalSeconds)
+        if shards = 1 then report out json quiet (args.Contains No_Plots) model spec dir
+        else
+            if not quiet then err.WriteLine(sprintf "fa: combine the %d shard directories with 'fa merge DIR... --out DIR'" shards)
+            0
+
+/// Runs `body` with a cancellation token that Ctrl-C triggers (the first Ctrl-C stops cleanly after the
+/// current batch is stored; the process is not killed).
+let withCtrlC (body: CancellationToken -> int) : int =
+    use cts = new CancellationTokenSource()
+    let handler = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cts.Cancel())
+    Console.CancelKeyPress.AddHandler handler
+    try body cts.Token
+    finally Console.CancelKeyPress.RemoveHandler handler
+
+/// Shared error handling of the simulation commands: help text on `out` (exit 0), exit 2 for usage and
+/// input errors, 1 otherwise (one line on `err`).
+let guard (out: IO.TextWriter) (err: IO.TextWriter) (body: unit -> int) : int =
+    let fail code (message: string) =
+        let line = message.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue "error"
+        err.WriteLine(sprintf "fa: %s" line)
+        code
+    try body ()
+    with
+    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> out.WriteLine e.Message; 0
+    | :? ArguParseException as e -> fail 2 (e.Message.Replace("ERROR: ", ""))
+    | SimulateUsageError message -> fail 2 message
+    | :? InvalidArgumentException as e -> fail 2 (sprintf "%s: %s" e.Argument e.Constraint)
+    | e -> fail 1 (sprintf "%s: %s" (e.GetType().Name) e.Message)
+
+/// `fa simulate ARGS` writing to the given streams; returns the exit code.
+let runWith (out: IO.TextWriter) (err: IO.TextWriter) (argv: string[]) : int =
+    guard out err (fun () ->
+        let parser = ArgumentParser.Create<SimulateArgs>(programName = "fa simulate")
+        let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        withCtrlC (runParsed out err args))
+
+/// `fa simulate ARGS` on the console.
+let run (argv: string[]) : int = runWith Console.Out Console.Error argv
