@@ -8,6 +8,7 @@ open Expecto
 let allTests =
     testList "FunctionalAsymptotics" [
         Kernels.CumulantKernelsTests.tests
+        Kernels.MixtureKernelsTests.tests
         Distributions.GeneralizedChiSquareTests.tests
         Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
@@ -20,6 +21,7 @@ let allTests =
         Models.SpectralLossTests.tests
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
+        Models.GaussianMixtureTests.tests
         CSharp.GeometryFacadeTests.tests
     ]
 
