@@ -1,4 +1,7 @@
 module FunctionalAsymptotics.Cli.Program
 
 [<EntryPoint>]
-let main _ = 0
+let main argv =
+    match argv |> Array.tryHead with
+    | Some ("gmm" | "gmm-sweep") -> Commands.Gmm.run argv
+    | _ -> 0

@@ -9,7 +9,8 @@ open FunctionalAsymptotics.Kernels
 
 /// Which computation produced a mixture limit law.
 type MixtureRoute =
-    /// Label-stratified antithetic draws `z = u_i +- eps`, the reverse-mode `a(x)` in the eigenbasis of
+    /// Fisher information conditioned on the inert coordinates `z_q`, `q > K` (exact given `U* = beta I_{K,d}`);
+    /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
     /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
     | Specialised
     /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
@@ -115,35 +116,50 @@ module GaussianMixturePretraining =
     /// Split `n` into `b` near-equal parts.
     let private parts (n: int) (b: int) = Array.init b (fun j -> n / b + (if j < n % b then 1 else 0))
 
-    /// Fisher sums by stratified antithetic draws: for each label `i` and `eps ~ N(0, I)`, `z = u_i +- eps`
-    /// (each batch has the same count per label and pair; the mixture expectation is the label average).
+    /// Fisher sums at `U* = beta I_{K,d}` by conditioning on the inert coordinates. `gamma` depends on `z`
+    /// only through `y = (z_1..z_K)` (`-|z - u_i|^2/2 = -|z|^2/2 + beta z_i - beta^2/2`), and `z_q`, `q > K`, is
+    /// `N(0, 1)` independent of `y` and of the label. Hence, with `r_i = y - beta e_i`:
+    /// `I[(i,q),(j,q')] = E[gamma_i gamma_j r_iq r_jq']` for `q, q' <= K`, `= E[gamma_i gamma_j] delta_qq'` for
+    /// `q, q' > K`, and `0` across. Only `y` is drawn: label-stratified and antithetic, `y = beta e_i +- eps`.
+    /// Returns the full upper triangle (`Kd x Kd`, row-major) of the sum and the draw count.
     let private fisherSpecialised (u: Matrix<float>) (o: MixtureOptions) (batch: int) (n: int) =
         let d, k = u.RowCount, u.ColumnCount
+        let beta = u.[0, 0]
         let kd = k * d
-        let acc = Array.zeroCreate (kd * kd)
+        let kk = k * k
+        let m1 = Array.zeroCreate (kk * kk)
+        let m2 = Array.zeroCreate (k * k)
         let r = rng o.Seed 1 batch
         let pairsPerLabel = max 1 (n / (2 * k))
-        let eps = Array.zeroCreate d
-        let z = Array.zeroCreate d
-        let sc = Array.zeroCreate kd
+        let eps = Array.zeroCreate k
+        let y = Array.zeroCreate k
+        let sc = Array.zeroCreate kk
         let post = Array.zeroCreate k
-        let cols = Array.init k (fun i -> u.Column(i).ToArray())
         for i in 0 .. k - 1 do
             for _ in 1 .. pairsPerLabel do
-                for q in 0 .. d - 1 do eps.[q] <- Linalg.gaussian r
+                for q in 0 .. k - 1 do eps.[q] <- Linalg.gaussian r
                 for sign in [| 1.0; -1.0 |] do
-                    for q in 0 .. d - 1 do z.[q] <- cols.[i].[q] + sign * eps.[q]
-                    for j in 0 .. k - 1 do
-                        let c = cols.[j]
-                        let mutable s = 0.0
-                        for q in 0 .. d - 1 do let t = z.[q] - c.[q] in s <- s + t * t
-                        post.[j] <- -0.5 * s
+                    for q in 0 .. k - 1 do y.[q] <- (if q = i then beta else 0.0) + sign * eps.[q]
+                    for j in 0 .. k - 1 do post.[j] <- beta * y.[j]
                     MixtureKernels.SoftmaxInPlace(Span post)
                     for j in 0 .. k - 1 do
-                        let c = cols.[j]
-                        for q in 0 .. d - 1 do sc.[j * d + q] <- post.[j] * (z.[q] - c.[q])
-                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan sc, Span acc)
-        acc, 2 * k * pairsPerLabel
+                        for q in 0 .. k - 1 do sc.[j * k + q] <- post.[j] * (y.[q] - (if q = j then beta else 0.0))
+                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan sc, Span m1)
+                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan post, Span m2)
+        let count = 2 * k * pairsPerLabel
+        let acc = Array.zeroCreate (kd * kd)
+        for i in 0 .. k - 1 do
+            for j in i .. k - 1 do
+                for q in 0 .. d - 1 do
+                    for q2 in 0 .. d - 1 do
+                        let a, b = i * d + q, j * d + q2
+                        if b >= a then
+                            if q < k && q2 < k then
+                                let ia, ib = i * k + q, j * k + q2
+                                acc.[a * kd + b] <- if ib >= ia then m1.[ia * kk + ib] else m1.[ib * kk + ia]
+                            elif q = q2 then
+                                acc.[a * kd + b] <- m2.[i * k + j]
+        acc, count
 
     let private gramSpecialised (u: Matrix<float>) (adj: GaussianMixture.Adjoint) (p: int) (o: MixtureOptions) (batch: int) (n: int) =
         let d, k = u.RowCount, u.ColumnCount
@@ -304,3 +320,24 @@ module GaussianMixturePretraining =
     /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (THEORY.md section 4).
     let alpha0 (sigma2: float) (m: MixtureLimit) : float option =
         if m.DBase > m.DEff && sigma2 > 0.0 then Some(m.PretrainMean / (sigma2 * float (m.DBase - m.DEff))) else None
+
+    /// Figure 2's fixed values (L660–L690): varying `K` uses `d = 30, beta = 2`; varying `d` uses
+    /// `K = 4, beta = 2`; varying `beta` uses `K = 4, d = 20`.
+    let figure2Fixed (vary: string) : int * int * float =
+        match vary with
+        | "K" -> 0, 30, 2.0
+        | "d" -> 4, 0, 2.0
+        | "beta" -> 4, 20, 0.0
+        | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other)
+
+    /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
+    /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
+    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+        Check.nonEmpty "values" values
+        values
+        |> Array.map (fun v ->
+            match vary with
+            | "K" -> estimate Specialised (int v) d beta o
+            | "d" -> estimate Specialised k (int v) beta o
+            | "beta" -> estimate Specialised k d v o
+            | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
