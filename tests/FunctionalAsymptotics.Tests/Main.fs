@@ -9,6 +9,7 @@ let allTests =
     testList "FunctionalAsymptotics" [
         Kernels.CumulantKernelsTests.tests
         Kernels.MixtureKernelsTests.tests
+        Kernels.MixtureKernelsTests.blockTests
         Distributions.GeneralizedChiSquareTests.tests
         Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
@@ -22,6 +23,7 @@ let allTests =
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
         Models.GaussianMixtureTests.tests
+        Models.GaussianMixtureTests.reproducibility
         CSharp.GeometryFacadeTests.tests
     ]
 

@@ -42,7 +42,9 @@ let private options (m: Map<string, string>) =
     if thetaNorm <> 1.0 && thetaNorm <> 10.0 then raise (Usage "--theta-norm: must be 1 or 10")
     let samples = getInt m "--samples" o.GramSamples
     if samples < 1000 then raise (Usage "--samples: must be >= 1000")
-    { o with GramSamples = samples; FisherSamples = samples; Seed = getInt m "--seed" o.Seed; ThetaNorm = thetaNorm }
+    let fisher = getInt m "--fisher-samples" o.FisherSamples
+    if fisher < 1000 then raise (Usage "--fisher-samples: must be >= 1000")
+    { o with GramSamples = samples; FisherSamples = fisher; Seed = getInt m "--seed" o.Seed; ThetaNorm = thetaNorm }
 
 let private quantileLevels = [| 0.05; 0.25; 0.5; 0.75; 0.95; 0.99 |]
 
@@ -82,7 +84,7 @@ let private toJson (write: Utf8JsonWriter -> unit) =
 let private gmm (argv: string[]) =
     let m = parseArgs argv (set [ "--json"; "--generic" ])
     for key in m.Keys do
-        if not (List.contains key [ "--K"; "--d"; "--beta"; "--theta-norm"; "--alpha"; "--sigma2"; "--samples"; "--seed"; "--json"; "--generic" ]) then
+        if not (List.contains key [ "--K"; "--d"; "--beta"; "--theta-norm"; "--alpha"; "--sigma2"; "--samples"; "--fisher-samples"; "--seed"; "--json"; "--generic" ]) then
             raise (Usage(sprintf "unknown option %s" key))
     let k = getInt m "--K" 4
     let d = getInt m "--d" 20

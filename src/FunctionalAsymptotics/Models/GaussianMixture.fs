@@ -218,6 +218,7 @@ module GaussianMixture =
     /// `Gamma = sum_i pi_i theta_i (x - u_i)^T + c_i u_i (x - u_i/2)^T` (the adjoint of `dU -> dP`).
     /// Also writes `psi` coordinates on the feature span: `phi = (pi_1 V_r^T (x - u_1), pi_1, ...)` (length `K(r+1)`).
     /// `scratch` needs `2d + K(d+3) + d*d` elements.
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
     let adjointGradient (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
         let d, k, r = adj.D, adj.K, adj.R
         let v = adj.V

@@ -73,7 +73,7 @@ module GaussianMixturePretraining =
 
     /// Defaults: at (K, d, beta) = (4, 20, 2) the relative standard error of `tr(V G)` is below 0.2%.
     let defaultOptions =
-        { FisherSamples = 200_000; GramSamples = 200_000; Batches = 20; Seed = 1
+        { FisherSamples = 200_000; GramSamples = 600_000; Batches = 20; Seed = 1
           ThetaNorm = 1.0; RankTolerance = 1e-9; ConditionTolerance = 1e-10 }
 
     let private validate (o: MixtureOptions) =
@@ -111,7 +111,14 @@ module GaussianMixturePretraining =
         ignore kd
         tr, vMat, g
 
-    let private rng (seed: int) (stage: int) (batch: int) = Random(HashCode.Combine(seed, stage, batch))
+    /// A generator per (seed, stage, batch), seeded deterministically through SplitMix64 (reproducible
+    /// across processes; swap for the counter-based `Rng.stream` when it lands).
+    let private rng (seed: int) (stage: int) (batch: int) =
+        let mutable z = uint64 seed * 0x9E3779B97F4A7C15UL + uint64 stage * 0xBF58476D1CE4E5B9UL + uint64 batch * 0x94D049BB133111EBUL
+        z <- (z ^^^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL
+        z <- (z ^^^ (z >>> 27)) * 0x94D049BB133111EBUL
+        z <- z ^^^ (z >>> 31)
+        Random(int (z &&& 0x7FFFFFFFUL))
 
     /// Split `n` into `b` near-equal parts.
     let private parts (n: int) (b: int) = Array.init b (fun j -> n / b + (if j < n % b then 1 else 0))
@@ -122,6 +129,7 @@ module GaussianMixturePretraining =
     /// `I[(i,q),(j,q')] = E[gamma_i gamma_j r_iq r_jq']` for `q, q' <= K`, `= E[gamma_i gamma_j] delta_qq'` for
     /// `q, q' > K`, and `0` across. Only `y` is drawn: label-stratified and antithetic, `y = beta e_i +- eps`.
     /// Returns the full upper triangle (`Kd x Kd`, row-major) of the sum and the draw count.
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
     let private fisherSpecialised (u: Matrix<float>) (o: MixtureOptions) (batch: int) (n: int) =
         let d, k = u.RowCount, u.ColumnCount
         let beta = u.[0, 0]
@@ -161,6 +169,7 @@ module GaussianMixturePretraining =
                                 acc.[a * kd + b] <- m2.[i * k + j]
         acc, count
 
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
     let private gramSpecialised (u: Matrix<float>) (adj: GaussianMixture.Adjoint) (p: int) (o: MixtureOptions) (batch: int) (n: int) =
         let d, k = u.RowCount, u.ColumnCount
         let kd = k * d
@@ -171,19 +180,27 @@ module GaussianMixturePretraining =
         let pairsPerLabel = max 1 (n / (2 * k))
         let eps = Array.zeroCreate d
         let z = Array.zeroCreate d
-        let grad = Array.zeroCreate kd
-        let phi = Array.zeroCreate p
+        let block = 32
+        let gradBuf = Array.zeroCreate (block * kd)
+        let phiBuf = Array.zeroCreate (block * p)
+        let mutable filled = 0
+        let flush () =
+            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan gradBuf, filled, kd, Span aa)
+            MixtureKernels.AccumulateCrossBlock(ReadOnlySpan gradBuf, ReadOnlySpan phiBuf, filled, kd, p, Span aPsi)
+            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan phiBuf, filled, p, Span psiPsi)
+            filled <- 0
         let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
         let cols = Array.init k (fun i -> u.Column(i).ToArray())
         for i in 0 .. k - 1 do
             for _ in 1 .. pairsPerLabel do
                 for q in 0 .. d - 1 do eps.[q] <- Linalg.gaussian r
-                for sign in [| 1.0; -1.0 |] do
+                for t in 0 .. 1 do
+                    let sign = if t = 0 then 1.0 else -1.0
                     for q in 0 .. d - 1 do z.[q] <- cols.[i].[q] + sign * eps.[q]
-                    GaussianMixture.adjointGradient adj (ReadOnlySpan z) (Span grad) (Span phi) scratch
-                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan grad, Span aa)
-                    MixtureKernels.AccumulateOuter(ReadOnlySpan grad, ReadOnlySpan phi, Span aPsi)
-                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan phi, Span psiPsi)
+                    GaussianMixture.adjointGradient adj (ReadOnlySpan z) (Span(gradBuf, filled * kd, kd)) (Span(phiBuf, filled * p, p)) scratch
+                    filled <- filled + 1
+                    if filled = block then flush ()
+        if filled > 0 then flush ()
         aa, aPsi, psiPsi, 2 * k * pairsPerLabel
 
     let private fisherGeneric (u: Matrix<float>) (o: MixtureOptions) (batch: int) (n: int) =

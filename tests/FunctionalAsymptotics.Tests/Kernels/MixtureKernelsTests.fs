@@ -28,3 +28,22 @@ let tests =
                 MixtureKernels.SoftmaxInPlaceReference(Span s2)
                 Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) s1 s2 |> Array.max) 1e-14 "softmax")
     ]
+
+let blockTests =
+    testList "Kernels.MixtureKernels.Block" [
+        testCase "blocked Gram and cross kernels equal their plain-loop references" (fun () ->
+            let rng = Random 4
+            for (rows, n, m) in [ (1, 1, 1); (5, 7, 3); (32, 80, 16); (13, 17, 9) ] do
+                let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
+                let y = Array.init (rows * m) (fun _ -> rng.NextDouble() - 0.5)
+                let g1 = Array.init (n * n) (fun _ -> rng.NextDouble())
+                let g2 = Array.copy g1
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan x, rows, n, Span g1)
+                MixtureKernels.AccumulateGramUpperBlockReference(ReadOnlySpan x, rows, n, Span g2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) g1 g2 |> Array.max) 1e-12 "gram block"
+                let c1 = Array.init (n * m) (fun _ -> rng.NextDouble())
+                let c2 = Array.copy c1
+                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c1)
+                MixtureKernels.AccumulateCrossBlockReference(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) c1 c2 |> Array.max) 1e-12 "cross block")
+    ]

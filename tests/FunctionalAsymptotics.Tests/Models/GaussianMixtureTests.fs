@@ -145,3 +145,12 @@ let tests =
             let b = GaussianMixturePretraining.estimate Specialised 3 4 2.0 { o with ThetaNorm = 10.0 }
             Expect.floatClose { absolute = 0.0; relative = 1e-10 } b.PretrainMean (100.0 * a.PretrainMean) "x100")
     ]
+
+let reproducibility =
+    testCase "Models.GaussianMixture: the same seed gives the same estimate" (fun () ->
+        let o = { GaussianMixturePretraining.defaultOptions with FisherSamples = 2_000; GramSamples = 2_000; Batches = 4; Seed = 9 }
+        let a = GaussianMixturePretraining.estimate Specialised 2 3 2.0 o
+        let b = GaussianMixturePretraining.estimate Specialised 2 3 2.0 o
+        let c = GaussianMixturePretraining.estimate Specialised 2 3 2.0 { o with Seed = 10 }
+        Expect.equal a.PretrainMean b.PretrainMean "same seed"
+        Expect.notEqual a.PretrainMean c.PretrainMean "different seed")
