@@ -216,10 +216,11 @@ module GaussianMixture =
     /// `grad_{u_i} = -pi_i P theta_i + c_i P (x - u_i) + [(Q + Q^T) C]_i`, where `Q = V_perp N V_r^T`,
     /// `N_ba = (V_perp^T (Gamma + Gamma^T) V_r)_ba / (lambda_a - lambda_b)` and
     /// `Gamma = sum_i pi_i theta_i (x - u_i)^T + c_i u_i (x - u_i/2)^T` (the adjoint of `dU -> dP`).
+    /// `rotateBack = false` leaves the gradient in the eigenbasis, `(I_K (x) V^T) a(x)`.
     /// Also writes `psi` coordinates on the feature span: `phi = (pi_1 V_r^T (x - u_1), pi_1, ...)` (length `K(r+1)`).
     /// `scratch` needs `2d + K(d+3) + d*d` elements.
     [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
-    let adjointGradient (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
+    let adjointGradientIn (rotateBack: bool) (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
         let d, k, r = adj.D, adj.K, adj.R
         let v = adj.V
         // xt = V^T x
@@ -273,15 +274,25 @@ module GaussianMixture =
                 let mutable s = 0.0
                 for a in 0 .. r - 1 do s <- s + nMat.[b * d + a] * adj.Ct.[a * k + i]
                 gt.[i * d + b] <- gt.[i * d + b] + s
-        // rotate back: grad_i = V gt_i
-        for i in 0 .. k - 1 do
-            for q in 0 .. d - 1 do
-                let mutable s = 0.0
-                for a in 0 .. d - 1 do s <- s + v.[q * d + a] * gt.[i * d + a]
-                grad.[i * d + q] <- s
+        // rotate back: grad_i = V gt_i (or leave it in the eigenbasis of S(U))
+        if rotateBack then
+            for i in 0 .. k - 1 do
+                for q in 0 .. d - 1 do
+                    let mutable s = 0.0
+                    for a in 0 .. d - 1 do s <- s + v.[q * d + a] * gt.[i * d + a]
+                    grad.[i * d + q] <- s
+        else
+            for j in 0 .. k * d - 1 do grad.[j] <- gt.[j]
         for i in 0 .. k - 1 do
             for a in 0 .. r - 1 do phi.[i * (r + 1) + a] <- pis.[i] * (xt.[a] - adj.Ut.[i * d + a])
             phi.[i * (r + 1) + r] <- pis.[i]
+
+    /// `adjointGradientIn true`: the gradient in the original coordinates.
+    let adjointGradient (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
+        adjointGradientIn true adj x grad phi scratch
+
+    /// The eigenvectors of `S(U)` behind an adjoint: `adjointGradientIn false` returns `(I_K (x) V^T) a(x)`.
+    let adjointBasis (adj: Adjoint) : Matrix<float> = DenseMatrix.Create(adj.D, adj.D, fun i j -> adj.V.[i * adj.D + j]) :> Matrix<float>
 
     /// Scratch length needed by `adjointGradient`.
     let adjointScratchLength (adj: Adjoint) = adj.D + 3 * adj.K + adj.K * adj.D + adj.D * adj.D

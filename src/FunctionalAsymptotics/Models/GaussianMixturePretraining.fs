@@ -197,7 +197,7 @@ module GaussianMixturePretraining =
                 for t in 0 .. 1 do
                     let sign = if t = 0 then 1.0 else -1.0
                     for q in 0 .. d - 1 do z.[q] <- cols.[i].[q] + sign * eps.[q]
-                    GaussianMixture.adjointGradient adj (ReadOnlySpan z) (Span(gradBuf, filled * kd, kd)) (Span(phiBuf, filled * p, p)) scratch
+                    GaussianMixture.adjointGradientIn false adj (ReadOnlySpan z) (Span(gradBuf, filled * kd, kd)) (Span(phiBuf, filled * p, p)) scratch
                     filled <- filled + 1
                     if filled = block then flush ()
         if filled > 0 then flush ()
@@ -290,8 +290,18 @@ module GaussianMixturePretraining =
                 if bs.ColumnCount <> dEff then
                     raise (MixtureAssumptionException(sprintf "(iii) rank E[psi psi^T] = %d, not K(r*+1) = %d" bs.ColumnCount dEff))
                 bs
+        // the specialised route accumulates a(x) in the eigenbasis of S(U*): R = I_K (x) V; tr(V G) and the
+        // weights are invariant when I(U*) is rotated the same way, R^T I R.
+        let rot =
+            match route with
+            | Specialised ->
+                let v = GaussianMixture.adjointBasis adj
+                let m = DenseMatrix.Create(kd, kd, 0.0)
+                for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
+                m :> Matrix<float>
+            | Generic -> Linalg.eye kd
         let stat (fis: float[]) (nf: int) (aa: float[]) (ap: float[]) (pp: float[]) (ng: int) =
-            let fisher = upperToSym kd fis / float nf
+            let fisher = rot.Transpose() * (upperToSym kd fis / float nf) * rot
             let aaM = upperToSym kd aa / float ng
             let apM = rowMajor kd q ap / float ng * basis
             let ppM = basis.Transpose() * (upperToSym q pp / float ng) * basis
@@ -327,7 +337,7 @@ module GaussianMixturePretraining =
         let dBase = Linalg.numericalRank o.RankTolerance joint
         let tAlg = sw.Elapsed.TotalSeconds - tFisher - tGram
         { Route = route; K = k; D = d; Beta = beta; RStar = rStar; DEff = dEff; DBase = dBase; ThetaNorm = o.ThetaNorm
-          Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = g
+          Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = rot * g * rot.Transpose()
           Timings = (tFisher, tGram, tAlg) }
 
     /// The limit law `sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1` (Theorem 5.1) from an estimate.
