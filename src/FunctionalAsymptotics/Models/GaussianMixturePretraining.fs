@@ -53,7 +53,8 @@ type MixtureLimit =
       DBase: int
       /// Norm of `theta*` used.
       ThetaNorm: float
-      /// Eigenvalues of `V^{1/2} G V^{1/2}` (descending), `V = I(U*)^{-1}`.
+      /// Eigenvalues of `V^{1/2} G V^{1/2}` (descending), `V = I(U*)^{-1}`; those within `1e-10` of the largest
+      /// in absolute value (rounding in the null space of `G`) are set to 0.
       Weights: float[]
       /// `E ||L(Z)||^2 = tr(V G)` (the point estimate from all draws).
       PretrainMean: float
@@ -322,8 +323,8 @@ module GaussianMixturePretraining =
         let top = max lam.[0] 0.0
         let weights =
             lam |> Array.map (fun l ->
-                if l >= 0.0 then l
-                elif l >= -1e-10 * max top 1e-300 then 0.0
+                if abs l <= 1e-10 * max top 1e-300 then 0.0   // the numerical null space of G
+                elif l > 0.0 then l
                 else raise (RankDeficientException("G (not positive semi-definite)", 0, 0)))
         // d_base: rank of the joint Gram of (phi, a)
         let joint =
