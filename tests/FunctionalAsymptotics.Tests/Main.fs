@@ -24,6 +24,7 @@ let allTests =
         Models.GaussianMixtureLossTests.tests
         Models.GaussianMixtureTests.tests
         Models.GaussianMixtureTests.reproducibility
+        Models.GaussianMixtureTests.emTests
         CSharp.GeometryFacadeTests.tests
     ]
 

@@ -154,3 +154,34 @@ let reproducibility =
         let c = GaussianMixturePretraining.estimate Specialised 2 3 2.0 { o with Seed = 10 }
         Expect.equal a.PretrainMean b.PretrainMean "same seed"
         Expect.notEqual a.PretrainMean c.PretrainMean "different seed")
+
+let emTests =
+    testList "Models.GaussianMixtureEm" [
+        testCase "EM with restarts recovers U* after Hungarian alignment; permuted references realign" (fun () ->
+            let k, d, beta = 3, 4, 3.0
+            let u = GaussianMixture.uStar k d beta
+            let rng = Random 21
+            let m = 6000
+            let z = Array.init m (fun _ -> snd (GaussianMixture.sample u rng))
+            let fitted = GaussianMixtureEm.fit GaussianMixtureEm.defaultOptions k z |> GaussianMixtureEm.align u
+            // each centre is estimated to O(1/sqrt(m/K)); 0.15 is > 5 standard deviations here
+            Expect.isLessThan (Linalg.maxAbs (fitted - u)) 0.15 "centres recovered"
+            // the MLE is a stationary point: the mean score vanishes
+            let meanScore = Array.init (k * d) (fun j -> z |> Array.averageBy (fun x -> (GaussianMixture.score fitted x).[j]))
+            Expect.isLessThan (meanScore |> Array.map abs |> Array.max) 1e-6 "stationary"
+            let perm = DenseMatrix.OfColumnVectors([| u.Column 2; u.Column 0; u.Column 1 |]) :> Matrix<float>
+            let realigned = GaussianMixtureEm.align perm fitted
+            Expect.isLessThan (Linalg.maxAbs (realigned - perm)) 0.15 "permuted reference")
+        testCase "EM raises ConvergenceException at the iteration cap" (fun () ->
+            let u = GaussianMixture.uStar 2 3 1.0
+            let rng = Random 22
+            let z = Array.init 500 (fun _ -> snd (GaussianMixture.sample u rng))
+            let o = { GaussianMixtureEm.defaultOptions with MaxIterations = 1; Restarts = 2 }
+            Expect.throwsT<ConvergenceException> (fun () -> GaussianMixtureEm.fit o 2 z |> ignore) "cap")
+        testCase "EM raises DegenerateMixtureException when a component collapses" (fun () ->
+            // one far outlier: the k-means++ start puts a centre on it with high probability and its mass is 1/m
+            let rng = Random 23
+            let z = Array.append (Array.init 2000 (fun _ -> Linalg.randnVector rng 2)) [| [| 1e3; 1e3 |] |]
+            let o = { GaussianMixtureEm.defaultOptions with MinMass = 0.01; Restarts = 1 }
+            Expect.throwsT<DegenerateMixtureException> (fun () -> GaussianMixtureEm.fit o 2 z |> ignore) "collapse")
+    ]
