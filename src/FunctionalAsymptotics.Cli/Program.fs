@@ -31,7 +31,13 @@ let private commands : Command list =
         Run = fun o argv -> Simulate.runWith o.Out o.Error argv }
       { Name = "merge"
         Summary = "merge the shard directories of 'fa simulate' into one result."
-        Run = fun o argv -> Merge.runWith o.Out o.Error argv } ]
+        Run = fun o argv -> Merge.runWith o.Out o.Error argv }
+      { Name = "gmm"
+        Summary = "the limit law of the Gaussian-mixture model (Section 6.3), by seeded Monte Carlo with standard errors."
+        Run = fun _ argv -> Gmm.run (Array.append [| "gmm" |] argv) }
+      { Name = "gmm-sweep"
+        Summary = "the Figure 2 sweeps over K, d or beta: CSV, JSON and a PNG with error bars."
+        Run = fun _ argv -> Gmm.run (Array.append [| "gmm-sweep" |] argv) } ]
 
 /// The first line of a message, trimmed (error messages are one line on stderr).
 let private oneLine (message: string) =

@@ -8,6 +8,8 @@ open Expecto
 let allTests =
     testList "FunctionalAsymptotics" [
         Kernels.CumulantKernelsTests.tests
+        Kernels.MixtureKernelsTests.tests
+        Kernels.MixtureKernelsTests.blockTests
         Distributions.GeneralizedChiSquareTests.tests
         Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests
@@ -20,6 +22,9 @@ let allTests =
         Models.SpectralLossTests.tests
         Models.FactorLossTests.tests
         Models.GaussianMixtureLossTests.tests
+        Models.GaussianMixtureTests.tests
+        Models.GaussianMixtureTests.reproducibility
+        Models.GaussianMixtureTests.emTests
         CSharp.GeometryFacadeTests.tests
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests

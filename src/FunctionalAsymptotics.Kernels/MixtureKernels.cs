@@ -1,0 +1,164 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace FunctionalAsymptotics.Kernels;
+
+/// <summary>
+/// Per-sample accumulation kernels for the Gaussian-mixture case study (paper Section 6.3): Gram
+/// matrices <c>sum_s v_s v_s^T</c> and cross moments <c>sum_s a_s b_s^T</c> over a batch, stored
+/// row-major. SIMD over rows with TensorPrimitives; each kernel has a plain-loop reference.
+/// </summary>
+public static class MixtureKernels
+{
+    /// <summary>
+    /// Rank-one update of the upper triangle (diagonal included) of the row-major <c>n x n</c>
+    /// matrix <paramref name="gram"/>: <c>gram[i, j] += v_i v_j</c> for <c>j &gt;= i</c>.
+    /// </summary>
+    public static void AccumulateGramUpper(ReadOnlySpan<double> v, Span<double> gram)
+    {
+        int n = v.Length;
+        if (gram.Length != n * n) throw new ArgumentException("gram must have v.Length^2 elements", nameof(gram));
+        for (int i = 0; i < n; i++)
+        {
+            double vi = v[i];
+            if (vi == 0.0) continue;
+            var row = gram.Slice(i * n + i, n - i);
+            TensorPrimitives.MultiplyAdd(v[i..], vi, row, row);
+        }
+    }
+
+    /// <summary>Plain-loop reference of <see cref="AccumulateGramUpper"/>.</summary>
+    public static void AccumulateGramUpperReference(ReadOnlySpan<double> v, Span<double> gram)
+    {
+        int n = v.Length;
+        if (gram.Length != n * n) throw new ArgumentException("gram must have v.Length^2 elements", nameof(gram));
+        for (int i = 0; i < n; i++)
+            for (int j = i; j < n; j++)
+                gram[i * n + j] += v[i] * v[j];
+    }
+
+    /// <summary>
+    /// Rank-one update of the row-major <c>a.Length x b.Length</c> matrix <paramref name="cross"/>:
+    /// <c>cross[i, j] += a_i b_j</c>.
+    /// </summary>
+    public static void AccumulateOuter(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> cross)
+    {
+        int m = b.Length;
+        if (cross.Length != a.Length * m) throw new ArgumentException("cross must have a.Length * b.Length elements", nameof(cross));
+        for (int i = 0; i < a.Length; i++)
+        {
+            double ai = a[i];
+            if (ai == 0.0) continue;
+            var row = cross.Slice(i * m, m);
+            TensorPrimitives.MultiplyAdd(b, ai, row, row);
+        }
+    }
+
+    /// <summary>Plain-loop reference of <see cref="AccumulateOuter"/>.</summary>
+    public static void AccumulateOuterReference(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> cross)
+    {
+        int m = b.Length;
+        if (cross.Length != a.Length * m) throw new ArgumentException("cross must have a.Length * b.Length elements", nameof(cross));
+        for (int i = 0; i < a.Length; i++)
+            for (int j = 0; j < m; j++)
+                cross[i * m + j] += a[i] * b[j];
+    }
+
+    /// <summary>
+    /// Responsibilities <c>softmax(scores)</c> in place, stabilised by the maximum (eq. (6.3) once the
+    /// scores <c>s_i = &lt;P u_i, P x&gt; - |P u_i|^2 / 2</c> are formed).
+    /// </summary>
+    public static void SoftmaxInPlace(Span<double> scores)
+    {
+        double m = TensorPrimitives.Max<double>(scores);
+        TensorPrimitives.Subtract(scores, m, scores);
+        TensorPrimitives.Exp(scores, scores);
+        double s = TensorPrimitives.Sum<double>(scores);
+        TensorPrimitives.Multiply(scores, 1.0 / s, scores);
+    }
+
+    /// <summary>Plain-loop reference of <see cref="SoftmaxInPlace"/>.</summary>
+    public static void SoftmaxInPlaceReference(Span<double> scores)
+    {
+        double m = double.NegativeInfinity;
+        foreach (var x in scores) if (x > m) m = x;
+        double s = 0.0;
+        for (int i = 0; i < scores.Length; i++) { scores[i] = Math.Exp(scores[i] - m); s += scores[i]; }
+        for (int i = 0; i < scores.Length; i++) scores[i] /= s;
+    }
+    /// <summary>
+    /// Blocked Gram update over a batch: <c>gram[i, j] += sum_s x[s, i] x[s, j]</c> for <c>j &gt;= i</c>
+    /// (upper triangle), <paramref name="x"/> row-major <c>rows x n</c>, <paramref name="gram"/> row-major
+    /// <c>n x n</c>. SIMD (<c>Vector&lt;double&gt;</c>) over <c>j</c>; each gram chunk stays in a register
+    /// across the batch.
+    /// </summary>
+    public static void AccumulateGramUpperBlock(ReadOnlySpan<double> x, int rows, int n, Span<double> gram)
+    {
+        if (x.Length < rows * n) throw new ArgumentException("x must hold rows * n elements", nameof(x));
+        if (gram.Length != n * n) throw new ArgumentException("gram must have n^2 elements", nameof(gram));
+        int w = Vector<double>.Count;
+        for (int i = 0; i < n; i++)
+        {
+            int j = i;
+            for (; j + w <= n; j += w)
+            {
+                var acc = new Vector<double>(gram.Slice(i * n + j, w));
+                for (int s = 0; s < rows; s++)
+                    acc += new Vector<double>(x[s * n + i]) * new Vector<double>(x.Slice(s * n + j, w));
+                acc.CopyTo(gram.Slice(i * n + j, w));
+            }
+            for (; j < n; j++)
+            {
+                double acc = gram[i * n + j];
+                for (int s = 0; s < rows; s++) acc += x[s * n + i] * x[s * n + j];
+                gram[i * n + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>Plain-loop reference of <see cref="AccumulateGramUpperBlock"/>.</summary>
+    public static void AccumulateGramUpperBlockReference(ReadOnlySpan<double> x, int rows, int n, Span<double> gram)
+    {
+        for (int s = 0; s < rows; s++)
+            for (int i = 0; i < n; i++)
+                for (int j = i; j < n; j++)
+                    gram[i * n + j] += x[s * n + i] * x[s * n + j];
+    }
+
+    /// <summary>
+    /// Blocked cross-moment update: <c>cross[i, j] += sum_s a[s, i] b[s, j]</c>, <paramref name="a"/> row-major
+    /// <c>rows x n</c>, <paramref name="b"/> row-major <c>rows x m</c>, <paramref name="cross"/> row-major <c>n x m</c>.
+    /// </summary>
+    public static void AccumulateCrossBlock(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int rows, int n, int m, Span<double> cross)
+    {
+        if (a.Length < rows * n || b.Length < rows * m) throw new ArgumentException("a, b must hold rows * n, rows * m elements", nameof(a));
+        if (cross.Length != n * m) throw new ArgumentException("cross must have n * m elements", nameof(cross));
+        int w = Vector<double>.Count;
+        for (int i = 0; i < n; i++)
+        {
+            int j = 0;
+            for (; j + w <= m; j += w)
+            {
+                var acc = new Vector<double>(cross.Slice(i * m + j, w));
+                for (int s = 0; s < rows; s++)
+                    acc += new Vector<double>(a[s * n + i]) * new Vector<double>(b.Slice(s * m + j, w));
+                acc.CopyTo(cross.Slice(i * m + j, w));
+            }
+            for (; j < m; j++)
+            {
+                double acc = cross[i * m + j];
+                for (int s = 0; s < rows; s++) acc += a[s * n + i] * b[s * m + j];
+                cross[i * m + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>Plain-loop reference of <see cref="AccumulateCrossBlock"/>.</summary>
+    public static void AccumulateCrossBlockReference(ReadOnlySpan<double> a, ReadOnlySpan<double> b, int rows, int n, int m, Span<double> cross)
+    {
+        for (int s = 0; s < rows; s++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < m; j++)
+                    cross[i * m + j] += a[s * n + i] * b[s * m + j];
+    }
+}

@@ -1,0 +1,133 @@
+namespace FunctionalAsymptotics.Models
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Groups
+
+/// EM produced a degenerate mixture: a component that collapsed (lost almost all its mass) or two coincident centres.
+type DegenerateMixtureException(reason: string) =
+    inherit FunctionalAsymptoticsException(sprintf "degenerate mixture fit: %s" reason)
+    /// What degenerated, in words.
+    member _.Reason = reason
+
+/// EM settings for the equal-weight, identity-covariance mixture.
+type EmOptions =
+    { /// Independent k-means++ starts; the fit with the largest log-likelihood wins.
+      Restarts: int
+      /// Iteration cap per start (`ConvergenceException` when reached).
+      MaxIterations: int
+      /// Stop when the change of the mean log-likelihood is at most `Tolerance`.
+      Tolerance: float
+      /// A component whose share `sum_s gamma_si / m` falls below this has collapsed.
+      MinMass: float
+      /// Centres closer than this (Euclidean) are coincident.
+      MinSeparation: float
+      /// Seed of the starts.
+      Seed: int }
+
+/// The pre-training MLE of the centres by EM (paper Section 6.3; CASE-STUDIES.md section 3).
+[<RequireQualifiedAccess>]
+module GaussianMixtureEm =
+
+    /// Defaults: 5 starts, 1000 iterations, tolerance 1e-10 on the mean log-likelihood.
+    let defaultOptions = { Restarts = 5; MaxIterations = 1000; Tolerance = 1e-10; MinMass = 1e-3; MinSeparation = 1e-6; Seed = 1 }
+
+    /// Mean log-likelihood `(1/m) sum_s log((1/K) sum_i phi(z_s - u_i))` of the samples (rows of `z`).
+    let meanLogLikelihood (u: Matrix<float>) (z: float[][]) : float =
+        z |> Array.averageBy (fun x -> -(GaussianMixtureLoss.loss u x))
+
+    let private sqDist (a: float[]) (u: Matrix<float>) (i: int) =
+        let mutable s = 0.0
+        for r in 0 .. a.Length - 1 do let t = a.[r] - u.[r, i] in s <- s + t * t
+        s
+
+    /// k-means++ start: the first centre a uniform sample, each next one a sample drawn with probability
+    /// proportional to its squared distance to the nearest chosen centre.
+    let kMeansPlusPlus (k: int) (z: float[][]) (rng: Random) : Matrix<float> =
+        let d = z.[0].Length
+        let u = DenseMatrix.Create(d, k, 0.0)
+        u.SetColumn(0, z.[rng.Next z.Length])
+        for i in 1 .. k - 1 do
+            let w = z |> Array.map (fun x -> Seq.min (seq { for j in 0 .. i - 1 -> sqDist x u j }))
+            let total = Array.sum w
+            let target = rng.NextDouble() * total
+            let mutable acc = 0.0
+            let mutable pick = z.Length - 1
+            let mutable found = false
+            for s in 0 .. z.Length - 1 do
+                if not found then
+                    acc <- acc + w.[s]
+                    if acc >= target && w.[s] > 0.0 then pick <- s; found <- true
+            u.SetColumn(i, z.[pick])
+        u :> Matrix<float>
+
+    /// EM from a start: E-step `gamma_si = softmax_i(-|z_s - u_i|^2 / 2)`, M-step `u_i = sum_s gamma_si z_s / sum_s gamma_si`,
+    /// until the mean log-likelihood changes by at most `o.Tolerance`. Raises `ConvergenceException` at the
+    /// iteration cap and `DegenerateMixtureException` for a collapsed component or coincident centres.
+    let fitFrom (o: EmOptions) (start: Matrix<float>) (z: float[][]) : Matrix<float> * float =
+        let d, k = start.RowCount, start.ColumnCount
+        let m = float z.Length
+        let mutable u = start.Clone()
+        let mutable ll = meanLogLikelihood u z
+        let mutable change = infinity
+        let mutable it = 0
+        while change > o.Tolerance && it < o.MaxIterations do
+            let sums = DenseMatrix.Create(d, k, 0.0)
+            let mass = Array.zeroCreate k
+            for x in z do
+                let g = GaussianMixture.posterior u x
+                for i in 0 .. k - 1 do
+                    mass.[i] <- mass.[i] + g.[i]
+                    for r in 0 .. d - 1 do sums.[r, i] <- sums.[r, i] + g.[i] * x.[r]
+            for i in 0 .. k - 1 do
+                if mass.[i] / m < o.MinMass then
+                    raise (DegenerateMixtureException(sprintf "component %d collapsed (share %.3g < %.3g)" (i + 1) (mass.[i] / m) o.MinMass))
+                sums.SetColumn(i, sums.Column(i) / mass.[i])
+            u <- sums
+            let next = meanLogLikelihood u z
+            change <- abs (next - ll)
+            ll <- next
+            it <- it + 1
+        if change > o.Tolerance then raise (ConvergenceException("EM (Gaussian mixture)", it, change, o.Tolerance))
+        for i in 0 .. k - 1 do
+            for j in i + 1 .. k - 1 do
+                if (u.Column(i) - u.Column(j)).L2Norm() < o.MinSeparation then
+                    raise (DegenerateMixtureException(sprintf "centres %d and %d coincide" (i + 1) (j + 1)))
+        u, ll
+
+    /// The best of `o.Restarts` k-means++ starts (largest mean log-likelihood). Failed starts are skipped;
+    /// if every start fails, the last error is raised.
+    let fit (o: EmOptions) (k: int) (z: float[][]) : Matrix<float> =
+        if k < 2 then Check.fail "K" (sprintf "must be >= 2, got %d" k)
+        if isNull (box z) || z.Length < k then Check.fail "z" (sprintf "must hold at least K = %d samples" k)
+        if o.Restarts < 1 then Check.fail "Restarts" "must be >= 1"
+        let rng = Random(o.Seed)
+        let mutable best : (Matrix<float> * float) option = None
+        let mutable lastError : exn option = None
+        for _ in 1 .. o.Restarts do
+            let start = kMeansPlusPlus k z rng
+            try
+                let u, ll = fitFrom o start z
+                match best with
+                | Some(_, b) when b >= ll -> ()
+                | _ -> best <- Some(u, ll)
+            with
+            | :? ConvergenceException as e -> lastError <- Some(e :> exn)
+            | :? DegenerateMixtureException as e -> lastError <- Some(e :> exn)
+        match best, lastError with
+        | Some(u, _), _ -> u
+        | None, Some e -> raise e
+        | None, None -> raise (InvalidOperationException "unreachable: no start ran")
+
+    /// Relabel the columns of `u` to match `reference` by the optimal assignment (Hungarian algorithm) of the
+    /// squared distances: column `i` of the result is the centre of `u` assigned to `reference`'s centre `i`.
+    let align (reference: Matrix<float>) (u: Matrix<float>) : Matrix<float> =
+        Linalg.checkShape "u" reference.RowCount reference.ColumnCount u
+        let k = u.ColumnCount
+        let cost = Array2D.init k k (fun i j -> let t = reference.Column(i) - u.Column(j) in t.DotProduct(t))
+        let assign = Assignment.hungarian cost
+        let out = DenseMatrix.Create(u.RowCount, k, 0.0)
+        for i in 0 .. k - 1 do out.SetColumn(i, u.Column(assign.[i]))
+        out :> Matrix<float>

@@ -1,0 +1,371 @@
+namespace FunctionalAsymptotics.Models
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Kernels
+
+/// Which computation produced a mixture limit law.
+type MixtureRoute =
+    /// Fisher information conditioned on the inert coordinates `z_q`, `q > K` (exact given `U* = beta I_{K,d}`);
+    /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
+    /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
+    | Specialised
+    /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
+    /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
+    /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
+    | Generic
+
+/// Monte Carlo settings for the mixture's population expectations.
+type MixtureOptions =
+    { /// Draws for the Fisher information `I(U*) = E[score score^T]`.
+      FisherSamples: int
+      /// Draws for the Gram matrices `E[a a^T]`, `E[a psi^T]`, `E[psi psi^T]` under `mu_down`.
+      GramSamples: int
+      /// Independent batches (delete-one-batch jackknife for the standard error); also the parallel grain.
+      Batches: int
+      /// Seed of the generators (one `System.Random` per batch and stage, seeded from it).
+      Seed: int
+      /// Euclidean norm of `theta*` (1: paper text, Appendix K; 10: the authors' code).
+      ThetaNorm: float
+      /// Relative tolerance for the numerical feature span and `d_base` ranks.
+      RankTolerance: float
+      /// Smallest admissible `lambda_min / lambda_max` of `I(U*)` and of the feature Gram on its span.
+      ConditionTolerance: float }
+
+/// The estimated limit law of the mixture case study.
+type MixtureLimit =
+    { /// The route that computed it.
+      Route: MixtureRoute
+      /// Number of centres `K`.
+      K: int
+      /// Ambient dimension `d`.
+      D: int
+      /// Separation `beta` of `U* = beta I_{K,d}`.
+      Beta: float
+      /// `r* = rank S(U*) = K - 1`.
+      RStar: int
+      /// `d_eff = K (r* + 1)`.
+      DEff: int
+      /// Numerical rank of the joint Gram of `(psi, a)` (THEORY.md section 4, baseline).
+      DBase: int
+      /// Norm of `theta*` used.
+      ThetaNorm: float
+      /// Eigenvalues of `V^{1/2} G V^{1/2}` (descending), `V = I(U*)^{-1}`; those within `1e-10` of the largest
+      /// in absolute value (rounding in the null space of `G`) are set to 0.
+      Weights: float[]
+      /// `E ||L(Z)||^2 = tr(V G)` (the point estimate from all draws).
+      PretrainMean: float
+      /// Jackknife (delete-one-batch) standard error of `PretrainMean`.
+      PretrainMeanStdErr: float
+      /// Fisher information estimate `I(U*)` (`Kd x Kd`).
+      Fisher: Matrix<float>
+      /// `G = E[a a^T] - C Sigma^{-1} C^T` on the feature span (`Kd x Kd`).
+      G: Matrix<float>
+      /// Wall-clock seconds of the Fisher stage, the Gram stage and the final linear algebra.
+      Timings: float * float * float }
+
+/// Population expectations of the mixture case study by seeded float64 Monte Carlo (Section 6.3,
+/// Theorem 5.1): `V = I(U*)^{-1}` (well-specified MLE: `H = Sigma = I`), `G`, the weights and `tr(V G)`.
+[<RequireQualifiedAccess>]
+module GaussianMixturePretraining =
+
+    /// Defaults: at (K, d, beta) = (4, 20, 2) the relative standard error of `tr(V G)` is below 0.2%.
+    let defaultOptions =
+        { FisherSamples = 200_000; GramSamples = 600_000; Batches = 20; Seed = 1
+          ThetaNorm = 1.0; RankTolerance = 1e-9; ConditionTolerance = 1e-10 }
+
+    let private validate (o: MixtureOptions) =
+        if o.Batches < 2 then Check.fail "Batches" (sprintf "must be >= 2, got %d" o.Batches)
+        if o.FisherSamples < 2 * o.Batches then Check.fail "FisherSamples" (sprintf "must be >= 2 * Batches, got %d" o.FisherSamples)
+        if o.GramSamples < 2 * o.Batches then Check.fail "GramSamples" (sprintf "must be >= 2 * Batches, got %d" o.GramSamples)
+        Check.positive "ThetaNorm" o.ThetaNorm
+        Check.positive "RankTolerance" o.RankTolerance
+        Check.positive "ConditionTolerance" o.ConditionTolerance
+
+    /// Per-batch sums (upper triangles filled by the kernels; symmetrised later).
+    type private Sums = { Fisher: float[]; NF: int; Aa: float[]; APsi: float[]; PsiPsi: float[]; NG: int }
+
+    let private upperToSym (n: int) (xs: float[]) =
+        DenseMatrix.Create(n, n, fun i j -> if j >= i then xs.[i * n + j] else xs.[j * n + i]) :> Matrix<float>
+
+    let private rowMajor (rows: int) (cols: int) (xs: float[]) = DenseMatrix.Create(rows, cols, fun i j -> xs.[i * cols + j]) :> Matrix<float>
+
+    let private spdInverse (name: string) (tol: float) (m: Matrix<float>) : Matrix<float> =
+        let lam, v = Linalg.eigSymDesc m
+        let n = lam.Length
+        if lam.[0] <= 0.0 || lam.[n - 1] <= tol * lam.[0] then
+            raise (RankDeficientException(name, n, lam |> Array.filter (fun l -> l > tol * lam.[0]) |> Array.length))
+        v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
+
+    /// `tr(V G)` and the ingredients from moment sums: `V = I^{-1}`, `G = A - C S^{-1} C^T` (exact solve on the span).
+    let private evaluate (o: MixtureOptions) (kd: int) (p: int) (fisher: Matrix<float>) (aa: Matrix<float>) (aPsi: Matrix<float>) (psiPsi: Matrix<float>) =
+        let vMat = spdInverse "Fisher information I(U*)" o.ConditionTolerance fisher
+        let sInv =
+            try spdInverse "feature Gram E[psi psi^T] on its span" o.ConditionTolerance psiPsi
+            with :? RankDeficientException as e ->
+                raise (MixtureAssumptionException(sprintf "(iii) rank E[psi psi^T] < K(r*+1) = %d (numerical rank %d)" p e.NumericalRank))
+        let g = Linalg.sym (aa - aPsi * sInv * aPsi.Transpose())
+        let tr = (vMat.PointwiseMultiply(g)).Enumerate() |> Seq.sum
+        ignore kd
+        tr, vMat, g
+
+    /// A generator per (seed, stage, batch), seeded deterministically through SplitMix64 (reproducible
+    /// across processes; swap for the counter-based `Rng.stream` when it lands).
+    let private rng (seed: int) (stage: int) (batch: int) =
+        let mutable z = uint64 seed * 0x9E3779B97F4A7C15UL + uint64 stage * 0xBF58476D1CE4E5B9UL + uint64 batch * 0x94D049BB133111EBUL
+        z <- (z ^^^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL
+        z <- (z ^^^ (z >>> 27)) * 0x94D049BB133111EBUL
+        z <- z ^^^ (z >>> 31)
+        Random(int (z &&& 0x7FFFFFFFUL))
+
+    /// Split `n` into `b` near-equal parts.
+    let private parts (n: int) (b: int) = Array.init b (fun j -> n / b + (if j < n % b then 1 else 0))
+
+    /// Fisher sums at `U* = beta I_{K,d}` by conditioning on the inert coordinates. `gamma` depends on `z`
+    /// only through `y = (z_1..z_K)` (`-|z - u_i|^2/2 = -|z|^2/2 + beta z_i - beta^2/2`), and `z_q`, `q > K`, is
+    /// `N(0, 1)` independent of `y` and of the label. Hence, with `r_i = y - beta e_i`:
+    /// `I[(i,q),(j,q')] = E[gamma_i gamma_j r_iq r_jq']` for `q, q' <= K`, `= E[gamma_i gamma_j] delta_qq'` for
+    /// `q, q' > K`, and `0` across. Only `y` is drawn: label-stratified and antithetic, `y = beta e_i +- eps`.
+    /// Returns the full upper triangle (`Kd x Kd`, row-major) of the sum and the draw count.
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
+    let private fisherSpecialised (u: Matrix<float>) (o: MixtureOptions) (batch: int) (n: int) =
+        let d, k = u.RowCount, u.ColumnCount
+        let beta = u.[0, 0]
+        let kd = k * d
+        let kk = k * k
+        let m1 = Array.zeroCreate (kk * kk)
+        let m2 = Array.zeroCreate (k * k)
+        let r = rng o.Seed 1 batch
+        let pairsPerLabel = max 1 (n / (2 * k))
+        let eps = Array.zeroCreate k
+        let y = Array.zeroCreate k
+        let sc = Array.zeroCreate kk
+        let post = Array.zeroCreate k
+        for i in 0 .. k - 1 do
+            for _ in 1 .. pairsPerLabel do
+                for q in 0 .. k - 1 do eps.[q] <- Linalg.gaussian r
+                for sign in [| 1.0; -1.0 |] do
+                    for q in 0 .. k - 1 do y.[q] <- (if q = i then beta else 0.0) + sign * eps.[q]
+                    for j in 0 .. k - 1 do post.[j] <- beta * y.[j]
+                    MixtureKernels.SoftmaxInPlace(Span post)
+                    for j in 0 .. k - 1 do
+                        for q in 0 .. k - 1 do sc.[j * k + q] <- post.[j] * (y.[q] - (if q = j then beta else 0.0))
+                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan sc, Span m1)
+                    MixtureKernels.AccumulateGramUpper(ReadOnlySpan post, Span m2)
+        let count = 2 * k * pairsPerLabel
+        let acc = Array.zeroCreate (kd * kd)
+        for i in 0 .. k - 1 do
+            for j in i .. k - 1 do
+                for q in 0 .. d - 1 do
+                    for q2 in 0 .. d - 1 do
+                        let a, b = i * d + q, j * d + q2
+                        if b >= a then
+                            if q < k && q2 < k then
+                                let ia, ib = i * k + q, j * k + q2
+                                acc.[a * kd + b] <- if ib >= ia then m1.[ia * kk + ib] else m1.[ib * kk + ia]
+                            elif q = q2 then
+                                acc.[a * kd + b] <- m2.[i * k + j]
+        acc, count
+
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
+    let private gramSpecialised (u: Matrix<float>) (adj: GaussianMixture.Adjoint) (p: int) (o: MixtureOptions) (batch: int) (n: int) =
+        let d, k = u.RowCount, u.ColumnCount
+        let kd = k * d
+        let aa = Array.zeroCreate (kd * kd)
+        let aPsi = Array.zeroCreate (kd * p)
+        let psiPsi = Array.zeroCreate (p * p)
+        let r = rng o.Seed 2 batch
+        let pairsPerLabel = max 1 (n / (2 * k))
+        let eps = Array.zeroCreate d
+        let z = Array.zeroCreate d
+        let block = 32
+        let gradBuf = Array.zeroCreate (block * kd)
+        let phiBuf = Array.zeroCreate (block * p)
+        let mutable filled = 0
+        let flush () =
+            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan gradBuf, filled, kd, Span aa)
+            MixtureKernels.AccumulateCrossBlock(ReadOnlySpan gradBuf, ReadOnlySpan phiBuf, filled, kd, p, Span aPsi)
+            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan phiBuf, filled, p, Span psiPsi)
+            filled <- 0
+        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+        let cols = Array.init k (fun i -> u.Column(i).ToArray())
+        for i in 0 .. k - 1 do
+            for _ in 1 .. pairsPerLabel do
+                for q in 0 .. d - 1 do eps.[q] <- Linalg.gaussian r
+                for t in 0 .. 1 do
+                    let sign = if t = 0 then 1.0 else -1.0
+                    for q in 0 .. d - 1 do z.[q] <- cols.[i].[q] + sign * eps.[q]
+                    GaussianMixture.adjointGradientIn false adj (ReadOnlySpan z) (Span(gradBuf, filled * kd, kd)) (Span(phiBuf, filled * p, p)) scratch
+                    filled <- filled + 1
+                    if filled = block then flush ()
+        if filled > 0 then flush ()
+        aa, aPsi, psiPsi, 2 * k * pairsPerLabel
+
+    let private fisherGeneric (u: Matrix<float>) (o: MixtureOptions) (batch: int) (n: int) =
+        let kd = u.RowCount * u.ColumnCount
+        let acc = Array.zeroCreate (kd * kd)
+        let r = rng o.Seed 3 batch
+        for _ in 1 .. n do
+            let _, z = GaussianMixture.sample u r
+            MixtureKernels.AccumulateGramUpperReference(ReadOnlySpan(GaussianMixture.score u z), Span acc)
+        acc, n
+
+    let private gramGeneric (u: Matrix<float>) (pr: GaussianMixture.Projector) (theta: float[]) (o: MixtureOptions) (batch: int) (n: int) =
+        let d, k = u.RowCount, u.ColumnCount
+        let kd = k * d
+        let q = k * (d + 1)
+        let directions =
+            Array.init kd (fun j ->
+                let du = DenseMatrix.Create(d, k, 0.0)
+                du.[j % d, j / d] <- 1.0
+                du :> Matrix<float>)
+        let dps = directions |> Array.map (GaussianMixture.projectorDerivative pr)
+        let aa = Array.zeroCreate (kd * kd)
+        let aPsi = Array.zeroCreate (kd * q)
+        let psiPsi = Array.zeroCreate (q * q)
+        let r = rng o.Seed 4 batch
+        let a = Array.zeroCreate kd
+        for _ in 1 .. n do
+            let _, x = GaussianMixture.sample u r
+            let psi = GaussianMixture.features pr u x
+            for j in 0 .. kd - 1 do
+                let col = GaussianMixture.featureDerivativeGiven pr dps.[j] u x directions.[j]
+                let mutable s = 0.0
+                for t in 0 .. q - 1 do s <- s + col.[t] * theta.[t]
+                a.[j] <- s
+            MixtureKernels.AccumulateGramUpperReference(ReadOnlySpan a, Span aa)
+            MixtureKernels.AccumulateOuterReference(ReadOnlySpan a, ReadOnlySpan psi, Span aPsi)
+            MixtureKernels.AccumulateGramUpperReference(ReadOnlySpan psi, Span psiPsi)
+        aa, aPsi, psiPsi, n
+
+    let private addInto (dst: float[]) (src: float[]) = for j in 0 .. dst.Length - 1 do dst.[j] <- dst.[j] + src.[j]
+
+    /// The limit-law ingredients of the mixture at `U* = beta I_{K,d}`, `theta*` of norm `o.ThetaNorm`,
+    /// by the chosen route. `E||L(Z)||^2 = tr(V G)` (Theorem 5.1, eq. (5.2)); the standard error is the
+    /// delete-one-batch jackknife over `o.Batches` independent batches (Fisher and Gram draws both resampled).
+    let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+        validate o
+        let u = GaussianMixture.uStar k d beta
+        let rStar = k - 1
+        let pr = GaussianMixture.projector rStar u
+        let theta = GaussianMixture.thetaStar k d o.ThetaNorm
+        let kd = k * d
+        let dEff = GaussianMixture.dEff k rStar
+        let sw = Diagnostics.Stopwatch.StartNew()
+        let fParts = parts o.FisherSamples o.Batches
+        let fisherBatches =
+            Array.Parallel.init o.Batches (fun b ->
+                match route with
+                | Specialised -> fisherSpecialised u o b fParts.[b]
+                | Generic -> fisherGeneric u o b fParts.[b])
+        let tFisher = sw.Elapsed.TotalSeconds
+        let gParts = parts o.GramSamples o.Batches
+        let adj = GaussianMixture.adjoint pr u theta
+        let q = match route with Specialised -> dEff | Generic -> k * (d + 1)
+        let gramBatches =
+            Array.Parallel.init o.Batches (fun b ->
+                match route with
+                | Specialised -> gramSpecialised u adj dEff o b gParts.[b]
+                | Generic -> gramGeneric u pr theta o b gParts.[b])
+        let tGram = sw.Elapsed.TotalSeconds - tFisher
+        let total = { Fisher = Array.zeroCreate (kd * kd); NF = 0; Aa = Array.zeroCreate (kd * kd); APsi = Array.zeroCreate (kd * q); PsiPsi = Array.zeroCreate (q * q); NG = 0 }
+        let fisherTot = Array.zeroCreate (kd * kd)
+        let aaTot = Array.zeroCreate (kd * kd)
+        let aPsiTot = Array.zeroCreate (kd * q)
+        let psiTot = Array.zeroCreate (q * q)
+        let mutable nF = 0
+        let mutable nG = 0
+        for (f, n) in fisherBatches do addInto fisherTot f; nF <- nF + n
+        for (a, c, s, n) in gramBatches do addInto aaTot a; addInto aPsiTot c; addInto psiTot s; nG <- nG + n
+        ignore total
+        // the feature span: analytic (specialised) or numerical (generic); fixed across the jackknife
+        let basis =
+            match route with
+            | Specialised -> Linalg.eye dEff
+            | Generic ->
+                let s = upperToSym q psiTot / float nG
+                let bs = Linalg.rangeBasis o.RankTolerance s
+                if bs.ColumnCount <> dEff then
+                    raise (MixtureAssumptionException(sprintf "(iii) rank E[psi psi^T] = %d, not K(r*+1) = %d" bs.ColumnCount dEff))
+                bs
+        // the specialised route accumulates a(x) in the eigenbasis of S(U*): R = I_K (x) V; tr(V G) and the
+        // weights are invariant when I(U*) is rotated the same way, R^T I R.
+        let rot =
+            match route with
+            | Specialised ->
+                let v = GaussianMixture.adjointBasis adj
+                let m = DenseMatrix.Create(kd, kd, 0.0)
+                for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
+                m :> Matrix<float>
+            | Generic -> Linalg.eye kd
+        let stat (fis: float[]) (nf: int) (aa: float[]) (ap: float[]) (pp: float[]) (ng: int) =
+            let fisher = rot.Transpose() * (upperToSym kd fis / float nf) * rot
+            let aaM = upperToSym kd aa / float ng
+            let apM = rowMajor kd q ap / float ng * basis
+            let ppM = basis.Transpose() * (upperToSym q pp / float ng) * basis
+            evaluate o kd dEff fisher aaM apM ppM
+        let tr, vMat, g = stat fisherTot nF aaTot aPsiTot psiTot nG
+        let loo =
+            Array.init o.Batches (fun b ->
+                let f, nf = fisherBatches.[b]
+                let a, c, s, ng = gramBatches.[b]
+                let sub (t: float[]) (x: float[]) = Array.map2 (-) t x
+                let v, _, _ = stat (sub fisherTot f) (nF - nf) (sub aaTot a) (sub aPsiTot c) (sub psiTot s) (nG - ng)
+                v)
+        let bF = float o.Batches
+        let mLoo = Array.average loo
+        let se = sqrt ((bF - 1.0) / bF * (loo |> Array.sumBy (fun v -> (v - mLoo) ** 2.0)))
+        let half = Linalg.sqrtPsd vMat
+        let lam, _ = Linalg.eigSymDesc (half * g * half)
+        let top = max lam.[0] 0.0
+        let weights =
+            lam |> Array.map (fun l ->
+                if abs l <= 1e-10 * max top 1e-300 then 0.0   // the numerical null space of G
+                elif l > 0.0 then l
+                else raise (RankDeficientException("G (not positive semi-definite)", 0, 0)))
+        // d_base: rank of the joint Gram of (phi, a)
+        let joint =
+            let aaM = upperToSym kd aaTot / float nG
+            let apM = rowMajor kd q aPsiTot / float nG * basis
+            let ppM = basis.Transpose() * (upperToSym q psiTot / float nG) * basis
+            let m = DenseMatrix.Create(dEff + kd, dEff + kd, 0.0)
+            m.SetSubMatrix(0, 0, ppM); m.SetSubMatrix(dEff, dEff, aaM)
+            m.SetSubMatrix(dEff, 0, apM); m.SetSubMatrix(0, dEff, apM.Transpose())
+            m :> Matrix<float>
+        let dBase = Linalg.numericalRank o.RankTolerance joint
+        let tAlg = sw.Elapsed.TotalSeconds - tFisher - tGram
+        { Route = route; K = k; D = d; Beta = beta; RStar = rStar; DEff = dEff; DBase = dBase; ThetaNorm = o.ThetaNorm
+          Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = rot * g * rot.Transpose()
+          Timings = (tFisher, tGram, tAlg) }
+
+    /// The limit law `sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1` (Theorem 5.1) from an estimate.
+    let limitLaw (sigma2: float) (alpha: float) (m: MixtureLimit) : LimitLaw =
+        LimitLaw.create sigma2 m.DEff alpha m.Weights
+
+    /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (THEORY.md section 4).
+    let alpha0 (sigma2: float) (m: MixtureLimit) : float option =
+        if m.DBase > m.DEff && sigma2 > 0.0 then Some(m.PretrainMean / (sigma2 * float (m.DBase - m.DEff))) else None
+
+    /// Figure 2's fixed values (L660–L690): varying `K` uses `d = 30, beta = 2`; varying `d` uses
+    /// `K = 4, beta = 2`; varying `beta` uses `K = 4, d = 20`.
+    let figure2Fixed (vary: string) : int * int * float =
+        match vary with
+        | "K" -> 0, 30, 2.0
+        | "d" -> 4, 0, 2.0
+        | "beta" -> 4, 20, 0.0
+        | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other)
+
+    /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
+    /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
+    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+        Check.nonEmpty "values" values
+        values
+        |> Array.map (fun v ->
+            match vary with
+            | "K" -> estimate Specialised (int v) d beta o
+            | "d" -> estimate Specialised k (int v) beta o
+            | "beta" -> estimate Specialised k d v o
+            | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))

@@ -1,0 +1,49 @@
+/// Mixture SIMD kernels against their plain-loop references.
+module FunctionalAsymptotics.Tests.Kernels.MixtureKernelsTests
+
+open System
+open Expecto
+open FunctionalAsymptotics.Kernels
+
+let tests =
+    testList "Kernels.MixtureKernels" [
+        testCase "Gram, outer product and softmax equal their plain-loop references" (fun () ->
+            let rng = Random 3
+            for n in [ 1; 3; 8; 17; 80 ] do
+                let v = Array.init n (fun _ -> rng.NextDouble() - 0.5)
+                let w = Array.init (n + 5) (fun _ -> rng.NextDouble() - 0.5)
+                let g1 = Array.init (n * n) (fun _ -> rng.NextDouble())
+                let g2 = Array.copy g1
+                MixtureKernels.AccumulateGramUpper(ReadOnlySpan v, Span g1)
+                MixtureKernels.AccumulateGramUpperReference(ReadOnlySpan v, Span g2)
+                Expect.sequenceEqual (g1 |> Array.map (fun x -> Math.Round(x, 12))) (g2 |> Array.map (fun x -> Math.Round(x, 12))) "gram"
+                let c1 = Array.zeroCreate (n * (n + 5))
+                let c2 = Array.zeroCreate (n * (n + 5))
+                MixtureKernels.AccumulateOuter(ReadOnlySpan v, ReadOnlySpan w, Span c1)
+                MixtureKernels.AccumulateOuterReference(ReadOnlySpan v, ReadOnlySpan w, Span c2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) c1 c2 |> Array.max) 1e-14 "outer"
+                let s1 = v |> Array.map (fun x -> 30.0 * x)
+                let s2 = Array.copy s1
+                MixtureKernels.SoftmaxInPlace(Span s1)
+                MixtureKernels.SoftmaxInPlaceReference(Span s2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) s1 s2 |> Array.max) 1e-14 "softmax")
+    ]
+
+let blockTests =
+    testList "Kernels.MixtureKernels.Block" [
+        testCase "blocked Gram and cross kernels equal their plain-loop references" (fun () ->
+            let rng = Random 4
+            for (rows, n, m) in [ (1, 1, 1); (5, 7, 3); (32, 80, 16); (13, 17, 9) ] do
+                let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
+                let y = Array.init (rows * m) (fun _ -> rng.NextDouble() - 0.5)
+                let g1 = Array.init (n * n) (fun _ -> rng.NextDouble())
+                let g2 = Array.copy g1
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan x, rows, n, Span g1)
+                MixtureKernels.AccumulateGramUpperBlockReference(ReadOnlySpan x, rows, n, Span g2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) g1 g2 |> Array.max) 1e-12 "gram block"
+                let c1 = Array.init (n * m) (fun _ -> rng.NextDouble())
+                let c2 = Array.copy c1
+                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c1)
+                MixtureKernels.AccumulateCrossBlockReference(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) c1 c2 |> Array.max) 1e-12 "cross block")
+    ]
