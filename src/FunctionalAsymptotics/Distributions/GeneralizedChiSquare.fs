@@ -123,20 +123,30 @@ module GeneralizedChiSquare =
 
     let private sameSign (q: GeneralizedChiSquare) = struct (q.AllPositive, q.AllNegative)
 
-    /// Ruben on `Y' = sum |w_j| chi^2` at `y'`; `None` if the series is longer than `maxTerms`.
+    /// The error when Ruben's series needs more than `MaxRubenTerms` terms: the weight ratio that sets
+    /// its convergence rate, the law-level term estimate and the remainder bound left after the budget.
+    let private rubenTooLong (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (remainder: float) =
+        let ws = q.Weights |> Array.map abs
+        let ratio = Array.max ws / Array.min ws
+        ConvergenceException(
+            sprintf "Ruben's series (weight ratio max|w|/min|w| = %.4g, about %.0f terms estimated for the law, more at this point; MaxRubenTerms = %d; use Imhof's integral: Algorithm = UseImhof or Auto)"
+                ratio q.RubenEstimatedTerms settings.MaxRubenTerms,
+            settings.MaxRubenTerms, remainder, settings.RelativeTolerance)
+
+    /// Ruben on `Y' = sum |w_j| chi^2` at `y'`; `Error remainder` if the series is longer than `maxTerms`.
     let private rubenTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (reflected: bool) (y: float) (maxTerms: int) =
         let y' = if reflected then -y else y
         match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance false maxTerms with
-        | None -> None
-        | Some e ->
+        | Error remainder -> Error remainder
+        | Ok e ->
             let struct (cdf, sf, cdfErr, sfErr) = Ruben.evaluate e y'
             let cdf = min 1.0 (max 0.0 cdf)
             let sf = min 1.0 (max 0.0 sf)
             let err = max cdfErr sfErr
             if reflected then
-                Some { Cdf = sf; Sf = cdf; LogCdf = Math.Log sf; LogSf = Math.Log cdf; Error = err; Method = Ruben }
+                Ok { Cdf = sf; Sf = cdf; LogCdf = Math.Log sf; LogSf = Math.Log cdf; Error = err; Method = Ruben }
             else
-                Some { Cdf = cdf; Sf = sf; LogCdf = Math.Log cdf; LogSf = Math.Log sf; Error = err; Method = Ruben }
+                Ok { Cdf = cdf; Sf = sf; LogCdf = Math.Log cdf; LogSf = Math.Log sf; Error = err; Method = Ruben }
 
     /// The contour abscissa: the saddle point, kept away from the pole at 0 and from the strip's edges.
     let private contourAbscissa (terms: Imhof.Terms) (y: float) =
@@ -188,14 +198,16 @@ module GeneralizedChiSquare =
             | UseRuben ->
                 if not rubenOk then Check.fail "settings" "Ruben's series needs weights of one sign; use Imhof or Auto"
                 match rubenTails q settings allNegative y settings.MaxRubenTerms with
-                | Some t -> t
-                | None -> raise (ConvergenceException("Ruben's series", settings.MaxRubenTerms, nan, settings.RelativeTolerance))
+                | Ok t -> t
+                | Error remainder -> raise (rubenTooLong q settings remainder)
             | UseImhof -> imhofTails q settings y
             | Auto ->
                 let viaRuben =
                     if rubenOk then
                         if q.RubenEstimatedTerms <= float (rubenBudget settings) then
-                            rubenTails q settings allNegative y (rubenBudget settings)
+                            match rubenTails q settings allNegative y (rubenBudget settings) with
+                            | Ok t -> Some t
+                            | Error _ -> None
                         else None
                     else None
                 match viaRuben with
@@ -252,10 +264,10 @@ module GeneralizedChiSquare =
                 let reflected = allNegative
                 let y' = if reflected then -y else y
                 match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance true maxTerms with
-                | Some e ->
+                | Ok e ->
                     let struct (v, err) = Ruben.density e y'
-                    Some { Value = v / q.Scale; Method = Ruben; ErrorBound = err / q.Scale }
-                | None -> None
+                    Ok { Value = v / q.Scale; Method = Ruben; ErrorBound = err / q.Scale }
+                | Error remainder -> Error remainder
             let viaImhof () =
                 let terms = q.ImhofTerms
                 if halfN > 1.0 || y <> 0.0 then
@@ -279,14 +291,14 @@ module GeneralizedChiSquare =
                 Check.fail "settings" "Ruben's series needs weights of one sign; use Imhof or Auto"
             | UseRuben ->
                 match viaRuben settings.MaxRubenTerms with
-                | Some e -> e
-                | None -> raise (ConvergenceException("Ruben's series", settings.MaxRubenTerms, nan, settings.RelativeTolerance))
+                | Ok e -> e
+                | Error remainder -> raise (rubenTooLong q settings remainder)
             | UseImhof -> viaImhof ()
             | Auto ->
                 let rubenFirst =
                     (allPositive || allNegative)
                     && q.RubenEstimatedTerms <= float (rubenBudget settings)
-                match (if rubenFirst then viaRuben (rubenBudget settings) else None) with
+                match (if rubenFirst then viaRuben (rubenBudget settings) |> Result.toOption else None) with
                 | Some e -> e
                 | None -> viaImhof ()
 

@@ -97,8 +97,10 @@ module internal Imhof =
 
     /// One Gauss–Kronrod panel: (Kronrod estimate, error estimate). The error estimate is QUADPACK's
     /// (Piessens et al. 1983, qk15): `resasc * min(1, (200 |K - G| / resasc)^1.5)`, floored by the rounding
-    /// allowance `50 eps` times the integral of |f|.
-    let private gk15 (f: float -> float) (a: float) (b: float) =
+    /// allowance `50 eps` times the integral of |f|. A panel marked `unresolved` (wider than half a period
+    /// of an oscillating integrand, where the 15 nodes cannot resolve it and `|K - G|` can be small by
+    /// accident) reports at least `resasc`, the integral of `|f - mean|` over the panel.
+    let private gk15 (f: float -> float) (a: float) (b: float) (unresolved: bool) =
         let center = 0.5 * (a + b)
         let half = 0.5 * (b - a)
         let fc = f center
@@ -126,6 +128,7 @@ module internal Imhof =
         let mutable err = abs ((resK - resG) * half)
         if resAsc <> 0.0 && err <> 0.0 then err <- resAsc * min 1.0 (Math.Pow(200.0 * err / resAsc, 1.5))
         err <- max err (50.0 * 2.220446049250313e-16 * resAbs)
+        if unresolved then err <- max err resAsc
         struct (resK * half, err)
 
     /// What the contour integral computes.
@@ -235,8 +238,17 @@ module internal Imhof =
         let panels = PriorityQueue<struct (float * float * float * float), float>()
         let mutable total = 0.0
         let mutable totalErr = 0.0
+        // On Imhof's printed contour (c = 0, no bend) the integrand oscillates with angular frequency
+        // |d/dt (Im K(it) - t y)| <= |y| + sum_j 2 |w_j| (k_j/2 + lambda_j) undamped: panels wider than half a
+        // period are not resolved by 15 nodes, so their error estimate must not be trusted.
+        let halfPeriod =
+            if c = 0.0 && a = 0.0 then
+                let mutable b = abs y
+                for j in 0 .. n - 1 do b <- b + 2.0 * abs t.W.[j] * (t.HalfK.[j] + t.L.[j])
+                Math.PI / b
+            else Double.PositiveInfinity
         let addPanel lo hi =
-            let struct (v, e) = gk15 f lo hi
+            let struct (v, e) = gk15 f lo hi (hi - lo > halfPeriod)
             total <- total + v
             totalErr <- totalErr + e
             panels.Enqueue(struct (lo, hi, v, e), -e)

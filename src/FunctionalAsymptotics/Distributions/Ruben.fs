@@ -121,8 +121,9 @@ module internal Ruben =
     /// Truncates the series for the point `y` where the remainder bound is below `relTol` times the
     /// partial upper-tail sum and below `absTol / 100` (and, with `withDensity`, below `relTol` times the
     /// partial density), so that the sf, the cdf (whose remainder is at most `P_K` times the tail mass)
-    /// and the density all keep their relative accuracy. `None` when `maxTerms` terms do not suffice.
-    let expand (plan: Plan) (y: float) (relTol: float) (absTol: float) (withDensity: bool) (maxTerms: int) : Expansion option =
+    /// and the density all keep their relative accuracy. `Error bound` when `maxTerms` terms do not suffice, with
+    /// `bound` the remainder bound `sum_{k >= maxTerms} a_k` left at that point.
+    let expand (plan: Plan) (y: float) (relTol: float) (absTol: float) (withDensity: bool) (maxTerms: int) : Result<Expansion, float> =
         let beta = plan.Beta
         let halfN = plan.HalfN
         // Running partial sums at y (in units of exp(LogScale)): upper tail and density.
@@ -144,7 +145,7 @@ module internal Ruben =
         let absFloor = Math.Log(0.01 * absTol)
         let logRel = Math.Log relTol
         lock plan.Lock (fun () ->
-            let mutable result = None
+            let mutable result = Error nan
             let mutable fin = false
             let mutable k = 0
             while not fin do
@@ -176,9 +177,10 @@ module internal Ruben =
                     let pdfOk = not withDensity || logT - Math.Log(2.0 * beta) <= logRel + plan.LogScale + Math.Log pdfPart
                     // Below 1e-320 everything left is zero in double precision.
                     if (sfOk && pdfOk) || logT < -736.8 then
-                        result <- Some { Beta = beta; HalfN = halfN; LogScale = plan.LogScale; B = plan.B.GetRange(0, k).ToArray(); TailMass = Math.Exp logT }
+                        result <- Ok { Beta = beta; HalfN = halfN; LogScale = plan.LogScale; B = plan.B.GetRange(0, k).ToArray(); TailMass = Math.Exp logT }
                         fin <- true
                     elif k >= maxTerms then
+                        result <- Error (Math.Exp logT)
                         fin <- true
             result)
 
