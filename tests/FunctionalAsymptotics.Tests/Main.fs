@@ -38,6 +38,7 @@ let allTests =
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
         Cli.SimulateCommandTests.tests
+        Simulation.ModelPipelineTests.tests
     ]
 
 [<EntryPoint>]

@@ -1,0 +1,69 @@
+/// The spectral and factor simulation adapters run through the generic engine: convergence of the KS
+/// distances along n (issue 6 acceptance), shard-merge bit identity for a real model, and the parts.
+module FunctionalAsymptotics.Tests.Simulation.ModelPipelineTests
+
+open System
+open System.IO
+open System.Threading
+open Expecto
+open FunctionalAsymptotics.Simulation
+
+let private tempDir (name: string) =
+    let dir = Path.Combine(Path.GetTempPath(), sprintf "fa-pipe-%s-%s" name (Guid.NewGuid().ToString("N")))
+    Directory.CreateDirectory dir |> ignore
+    dir
+
+let private defaults (f: ModelFactory) = f.Parameters |> List.map (fun p -> p.Name, p.Default) |> Map.ofList
+
+let private runGrid (f: ModelFactory) (alpha: float) (grid: int[]) (reps: int) (seed: uint64) (shard: int) (shards: int) (dir: string) =
+    let model = f.Create alpha (defaults f)
+    let spec = { Model = f.Name; Parameters = defaults f; Alpha = alpha; Seed = seed; Grid = grid; Reps = reps; Shard = shard; Shards = shards }
+    let status = Engine.run model spec dir { RunOptions.defaults with Threads = 2 } CancellationToken.None
+    Expect.equal status Completed "run completed"
+    model, spec
+
+/// 99% band of the one-sample KS statistic at R replicates.
+let private band reps = 1.628 / sqrt (float reps)
+
+let private convergence (f: ModelFactory) (grid: int[]) (reps: int) =
+    let dir = tempDir f.Name
+    let model, spec = runGrid f 1.0 grid reps 20261128UL 1 1 dir
+    let summary = Engine.summarize model spec (Store.readRecords dir)
+    for g in summary do
+        eprintfn "PIPELINE %s n=%d m=%d R=%d: KS total %.4f, KS pre-training %.4f (band %.4f), p_var %.3f, mean %.4f +- %.4f (limit %.4f)"
+            f.Name g.N g.M g.Reps g.KsTotal g.KsPretrain (band reps) g.PVar g.MeanTotal g.MeanTotalStdErr model.Law.Mean
+    let first, last = summary.[0], summary.[summary.Length - 1]
+    Expect.isLessThan last.KsTotal first.KsTotal "KS of the total shrinks along n"
+    Expect.isLessThan last.KsPretrain first.KsPretrain "KS of the pre-training part shrinks along n"
+    Expect.isLessThan last.KsTotal (band reps) "total inside the sampling band at the largest n"
+    Expect.isLessThan last.KsPretrain (band reps) "pre-training part inside the sampling band at the largest n"
+    Expect.isLessThan last.PVar first.PVar "the variance part concentrates"
+
+let tests =
+    testList "Simulation.ModelPipelines" [
+        test "spectral d=6 k=2: KS distances shrink along n and end inside the band" {
+            convergence ModelPipelines.spectralFactory [| 30; 2000 |] 300
+        }
+        test "factor d=8 k=2: KS distances shrink along n and end inside the band" {
+            convergence ModelPipelines.factorFactory [| 20; 2000 |] 300
+        }
+        test "parts add up, and merged shards of a real model equal an unsharded run bit for bit" {
+            let f = ModelPipelines.factorFactory
+            let grid = [| 40; 80 |]
+            let wholeDir = tempDir "whole"
+            let model, whole = runGrid f 2.0 grid 12 7UL 1 1 wholeDir
+            for r in Store.readRecords wholeDir do
+                Expect.floatClose Accuracy.high r.Outcome.Total (r.Outcome.Pretrain + r.Outcome.Leak + r.Outcome.Variance) "Total = Pretrain + Leak + Variance"
+            let shardDirs = [ for i in 1 .. 2 -> let d = tempDir (sprintf "s%d" i) in runGrid f 2.0 grid 12 7UL i 2 d |> ignore; d ]
+            let mergedDir = tempDir "merged"
+            Directory.Delete mergedDir
+            let merged = Store.merge shardDirs mergedDir
+            Expect.equal (File.ReadAllText(Path.Combine(mergedDir, Store.RecordsFile))) (File.ReadAllText(Path.Combine(wholeDir, Store.RecordsFile))) "same records"
+            Expect.equal (Engine.summarize model merged (Store.readRecords mergedDir) |> Report.toJson merged)
+                         (Engine.summarize model whole (Store.readRecords wholeDir) |> Report.toJson whole) "same JSON"
+        }
+        test "bad parameters are refused with the argument named" {
+            Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> ModelPipelines.spectral 4 4 1.0 1.0 |> ignore) "k < d"
+            Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException> (fun () -> ModelPipelines.factor 8 2 1 [| 1.0 |] 1.0 1.0 |> ignore) "beta length"
+        }
+    ]
