@@ -17,7 +17,10 @@ let private lawCommand (output: Output) (argv: string[]) =
     Law.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
 
 let private commands : Command list =
-    [ { Name = "law"
+    [ { Name = "reproduce"
+        Summary = "the main job: recompute the paper (Corollaries 6.3-6.4, Figures 1-4) into DIR/index.md with PNG figures."
+        Run = fun o argv -> Reproduce.run o Simulate.registry argv }
+      { Name = "law"
         Summary = "moments, cdf, sf and quantiles of a generalized chi-square law c + s * sum_j w_j chi2_{k_j}(lambda_j)."
         Run = lawCommand }
       { Name = "spectral"

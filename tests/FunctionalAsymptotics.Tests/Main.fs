@@ -39,6 +39,7 @@ let allTests =
         Simulation.SimulationTests.tests
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
+        Cli.ReproduceCommandTests.tests
     ]
 
 [<EntryPoint>]

@@ -131,7 +131,7 @@ let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (mode
     0
 
 /// Runs the engine with Spectre progress bars on `progressOut` (one bar per n, with an ETA), or silently.
-let private execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) =
+let execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) =
     match progressOut with
     | None -> Engine.run model spec dir options cancel
     | Some writer ->
