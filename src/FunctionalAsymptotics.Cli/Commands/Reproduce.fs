@@ -43,7 +43,12 @@ type Profile =
       /// Simulation grid, replicates and alpha (Figures 3-4).
       Grid: int[]
       Reps: int
-      SimAlpha: float }
+      SimAlpha: float
+      /// The mixture's simulation: replicates, grid and parameter overrides (its replicates cost far more:
+      /// EM on m samples and Monte Carlo population moments at the fitted centres).
+      GmmReps: int
+      GmmGrid: int[]
+      GmmParameters: (string * float) list }
 
 let private mixtureDefaults = GaussianMixturePretraining.defaultOptions
 
@@ -54,18 +59,22 @@ let profileOf (name: string) : Profile =
         { Name = name; AlphaPoints = 41
           Mixture = mixtureDefaults
           SweepK = [| 2.0; 3.0; 4.0; 6.0; 8.0 |]; SweepD = [| 5.0; 10.0; 20.0; 40.0 |]; SweepBeta = [| 1.0; 1.5; 2.0; 3.0; 4.0 |]
-          Grid = [| 100; 1000; 10000 |]; Reps = 1000; SimAlpha = 2.0 }
+          Grid = [| 100; 1000; 10000 |]; Reps = 1000; SimAlpha = 2.0
+          GmmReps = 200; GmmGrid = [| 100; 1000; 5000 |]; GmmParameters = [ "population-draws", 50_000.0 ] }
     | "paper" ->
         { Name = name; AlphaPoints = 81
           Mixture = mixtureDefaults
           SweepK = [| 2.0; 3.0; 4.0; 5.0; 6.0; 8.0; 10.0 |]; SweepD = [| 5.0; 10.0; 20.0; 30.0; 40.0; 60.0 |]; SweepBeta = [| 1.0; 1.25; 1.5; 2.0; 2.5; 3.0; 4.0 |]
           Grid = Array.init 10 (fun i -> int (Math.Round(100.0 * 10.0 ** (3.0 * float i / 9.0))))
-          Reps = 1000; SimAlpha = 2.0 }
+          Reps = 1000; SimAlpha = 2.0
+          GmmReps = 1000; GmmGrid = Array.init 10 (fun i -> int (Math.Round(100.0 * 10.0 ** (3.0 * float i / 9.0))))
+          GmmParameters = [ "population-draws", 200_000.0 ] }
     | "smoke" ->
         { Name = name; AlphaPoints = 9
           Mixture = { mixtureDefaults with FisherSamples = 4_000; GramSamples = 4_000; Batches = 4 }
           SweepK = [| 2.0; 3.0 |]; SweepD = [| 4.0; 6.0 |]; SweepBeta = [| 2.0; 3.0 |]
-          Grid = [| 30; 120 |]; Reps = 24; SimAlpha = 2.0 }
+          Grid = [| 30; 120 |]; Reps = 24; SimAlpha = 2.0
+          GmmReps = 6; GmmGrid = [| 40; 80 |]; GmmParameters = [ "K", 2.0; "d", 4.0; "population-draws", 2_000.0 ] }
     | other -> usageError (sprintf "--profile: must be quick or paper, got '%s'" other)
 
 let private inv (x: float) = x.ToString("G6", CultureInfo.InvariantCulture)
@@ -211,9 +220,8 @@ let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>)
 let private validation (profile: Profile) (registry: ModelFactory list) (seed: uint64) (dir: string) (progress: TextWriter option) (cancel: CancellationToken) (lines: ResizeArray<string>) =
     lines.Add "## 4. Figures 3-4: does the limit law describe finite samples?"
     lines.Add ""
-    lines.Add(sprintf "For each model, %d seeded replicates of the whole pipeline at each n in {%s}, with m = floor(%g n): draw pre-training data and fit it, draw the design, and compute `E_mn = n (R - sigma^2)` and its parts exactly (Proposition B.1). Figure 3: empirical CDFs of the total, the pre-training part `n Rep` and the variance part against the limit. Figure 4: the Kolmogorov distances and `p_var = P(|V - sigma^2 d_eff| > 5%%)` against n. The sampling band is the 99%% quantile of the KS statistic for R replicates, 1.628 / sqrt(R)." profile.Reps (String.Join(", ", profile.Grid)) profile.SimAlpha)
+    lines.Add(sprintf "For the spectral and factor models, %d seeded replicates of the whole pipeline at each n in {%s}; for the mixture %d replicates at n in {%s} with population moments from %s draws per replicate; m = floor(%g n): draw pre-training data and fit it, draw the design, and compute `E_mn = n (R - sigma^2)` and its parts exactly (Proposition B.1). Figure 3: empirical CDFs of the total, the pre-training part `n Rep` and the variance part against the limit. Figure 4: the Kolmogorov distances and `p_var = P(|V - sigma^2 d_eff| > 5%%)` against n. The sampling band is the 99%% quantile of the KS statistic for R replicates, 1.628 / sqrt(R)." profile.Reps (String.Join(", ", profile.Grid)) profile.GmmReps (String.Join(", ", profile.GmmGrid)) (profile.GmmParameters |> List.tryFind (fst >> (=) "population-draws") |> Option.map (snd >> sprintf "%g") |> Option.defaultValue "the default") profile.SimAlpha)
     lines.Add ""
-    let band = 1.628 / sqrt (float profile.Reps)
     for name in [ "gmm"; "spectral"; "factor" ] do
         lines.Add(sprintf "### %s" name)
         lines.Add ""
@@ -222,9 +230,11 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
             lines.Add(sprintf "Not available yet: the simulation registry of this build has no `%s` model (models: %s)." name (String.Join(", ", registry |> List.map (fun f -> f.Name))))
             lines.Add ""
         | Some factory ->
-            let parameters = factory.Parameters |> List.map (fun p -> p.Name, p.Default) |> Map.ofList
+            let reps, grid, overrides = if name = "gmm" then profile.GmmReps, profile.GmmGrid, profile.GmmParameters else profile.Reps, profile.Grid, []
+            let parameters = ModelFactory.resolve factory overrides
             let model = factory.Create profile.SimAlpha parameters
-            let spec = { Model = name; Parameters = parameters; Alpha = profile.SimAlpha; Seed = seed; Grid = profile.Grid; Reps = profile.Reps; Shard = 1; Shards = 1 }
+            let spec = { Model = name; Parameters = parameters; Alpha = profile.SimAlpha; Seed = seed; Grid = grid; Reps = reps; Shard = 1; Shards = 1 }
+            let band = 1.628 / sqrt (float reps)
             let simDir = Path.Combine(dir, sprintf "sim-%s" name)
             Directory.CreateDirectory simDir |> ignore
             let resume = File.Exists(Path.Combine(simDir, Store.ManifestFile))
@@ -246,10 +256,12 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
                           sprintf "%.3f" s.PVar; sprintf "%s ± %s" (inv s.MeanTotal) (inv s.MeanTotalStdErr); inv model.Law.Mean ] ])
             lines.Add ""
             let first, last = summaries.[0], summaries.[summaries.Length - 1]
-            let shrinks = last.KsTotal < first.KsTotal && last.KsPretrain < first.KsPretrain
-            let inside = last.KsTotal < band && last.KsPretrain < band
-            lines.Add(sprintf "Verdict: the KS distances %s along n, and at n = %d they are %s the %d-replicate band (%.4f)."
-                        (if shrinks then "shrink" else "do not both shrink") last.N (if inside then "inside" else "NOT inside") profile.Reps band)
+            lines.Add(sprintf "Verdict: KS of the total %s along n (%.4f to %.4f), KS of the pre-training part %s (%.4f to %.4f); at n = %d they are %s and %s the %d-replicate band (%.4f)."
+                        (if last.KsTotal < first.KsTotal then "shrinks" else "does not shrink") first.KsTotal last.KsTotal
+                        (if last.KsPretrain < first.KsPretrain then "shrinks" else "does not shrink") first.KsPretrain last.KsPretrain
+                        last.N (if last.KsTotal < band then "inside" else "NOT inside") (if last.KsPretrain < band then "inside" else "NOT inside") reps band)
+            if name = "gmm" then
+                lines.Add "For the mixture the variance part `sigma^2 tr(Sigma_U Sigma_n^-1)` fluctuates by O(d_eff sigma^2 / sqrt n) around its limit `sigma^2 d_eff`, far more than the spread of the pre-training term `alpha^-1 ||L(Z)||^2` (weights of order 1e-3): the KS distance of the total closes only as that fluctuation vanishes, while the pre-training part is compared with its own limit law."
             lines.Add ""
 
 /// Runs `fa reproduce` into `dir` with `profile`; `progress` receives progress bars (None: silent).

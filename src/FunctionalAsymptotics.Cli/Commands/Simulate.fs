@@ -13,7 +13,7 @@ open FunctionalAsymptotics.Simulation
 open FunctionalAsymptotics.Cli.Plots
 
 /// The models `fa simulate` can run, by name. Model adapters add their `ModelFactory` here.
-let registry : ModelFactory list = [ ToyModel.factory; ModelPipelines.spectralFactory; ModelPipelines.factorFactory ]
+let registry : ModelFactory list = [ ToyModel.factory; ModelPipelines.spectralFactory; ModelPipelines.factorFactory; GaussianMixturePipeline.factory ]
 
 /// A usage error: `fa` prints the message on one line on stderr and exits with code 2.
 exception SimulateUsageError of string

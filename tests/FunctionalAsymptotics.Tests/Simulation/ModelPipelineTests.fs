@@ -62,6 +62,29 @@ let tests =
             Expect.equal (Engine.summarize model merged (Store.readRecords mergedDir) |> Report.toJson merged)
                          (Engine.summarize model whole (Store.readRecords wholeDir) |> Report.toJson whole) "same JSON"
         }
+        test "gmm: the same seed gives the same bits on 1 and 2 threads; parts add up; the pre-training part is near its limit mean" {
+            let f = GaussianMixturePipeline.factory
+            let parameters = ModelFactory.resolve f [ "K", 2.0; "d", 4.0; "population-draws", 4000.0 ]
+            let model =
+                GaussianMixturePipeline.create 2 4 2.0 1.0 1.0 4000 2
+                    { FunctionalAsymptotics.Models.GaussianMixturePretraining.defaultOptions with FisherSamples = 20_000; GramSamples = 20_000; Batches = 4 } 2.0
+            let spec = { Model = "gmm"; Parameters = parameters; Alpha = 2.0; Seed = 11UL; Grid = [| 60; 400 |]; Reps = 8; Shard = 1; Shards = 1 }
+            let run threads =
+                let dir = tempDir (sprintf "gmm%d" threads)
+                Expect.equal (Engine.run model spec dir { RunOptions.defaults with Threads = threads; BatchSize = 3 } CancellationToken.None) Completed "completed"
+                File.ReadAllText(Path.Combine(dir, Store.RecordsFile)), Store.readRecords dir
+            let text1, records = run 1
+            let text2, _ = run 2
+            Expect.equal text1 text2 "bit-identical for 1 and 2 threads"
+            for r in records do
+                let o = r.Outcome
+                Expect.floatClose Accuracy.high o.Total (o.Pretrain + o.Leak + o.Variance) "Total = Pretrain + Leak + Variance"
+                Expect.isGreaterThanOrEqual o.Pretrain 0.0 "n Rep >= 0"
+            // n Rep -> alpha^-1 ||L(Z)||^2 in law: its mean over the replicates at n = 400 within a factor 2 of the limit mean.
+            let pre = records |> Array.filter (fun r -> r.N = 400) |> Array.averageBy (fun r -> r.Outcome.Pretrain)
+            let limit = model.Law.Mean - model.SigmaSquaredDEff
+            Expect.isTrue (pre > 0.5 * limit && pre < 2.0 * limit) (sprintf "mean n Rep %g vs limit %g" pre limit)
+        }
         test "bad parameters are refused with the argument named" {
             Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> ModelPipelines.spectral 4 4 1.0 1.0 |> ignore) "k < d"
             Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException> (fun () -> ModelPipelines.factor 8 2 1 [| 1.0 |] 1.0 1.0 |> ignore) "beta length"
