@@ -44,13 +44,14 @@ module GaussianMixtureEm =
         s
 
     /// k-means++ start: the first centre a uniform sample, each next one a sample drawn with probability
-    /// proportional to its squared distance to the nearest chosen centre.
+    /// proportional to its squared distance to the nearest chosen centre (distances kept and updated, O(m K d)).
     let kMeansPlusPlus (k: int) (z: float[][]) (rng: Random) : Matrix<float> =
         let d = z.[0].Length
         let u = DenseMatrix.Create(d, k, 0.0)
-        u.SetColumn(0, z.[rng.Next z.Length])
+        let first = z.[rng.Next z.Length]
+        u.SetColumn(0, first)
+        let w = z |> Array.map (fun x -> let mutable s = 0.0 in (for r in 0 .. d - 1 do let t = x.[r] - first.[r] in s <- s + t * t); s)
         for i in 1 .. k - 1 do
-            let w = z |> Array.map (fun x -> Seq.min (seq { for j in 0 .. i - 1 -> sqDist x u j }))
             let total = Array.sum w
             let target = rng.NextDouble() * total
             let mutable acc = 0.0
@@ -60,42 +61,83 @@ module GaussianMixtureEm =
                 if not found then
                     acc <- acc + w.[s]
                     if acc >= target && w.[s] > 0.0 then pick <- s; found <- true
-            u.SetColumn(i, z.[pick])
+            let c = z.[pick]
+            u.SetColumn(i, c)
+            if i < k - 1 then
+                for s in 0 .. z.Length - 1 do
+                    let x = z.[s]
+                    let mutable q = 0.0
+                    for r in 0 .. d - 1 do let t = x.[r] - c.[r] in q <- q + t * t
+                    if q < w.[s] then w.[s] <- q
         u :> Matrix<float>
 
     /// EM from a start: E-step `gamma_si = softmax_i(-|z_s - u_i|^2 / 2)`, M-step `u_i = sum_s gamma_si z_s / sum_s gamma_si`,
     /// until the mean log-likelihood changes by at most `o.Tolerance`. Raises `ConvergenceException` at the
     /// iteration cap and `DegenerateMixtureException` for a collapsed component or coincident centres.
+    /// One pass per iteration over flat arrays: the E-step also yields the log-likelihood at the current centres.
     let fitFrom (o: EmOptions) (start: Matrix<float>) (z: float[][]) : Matrix<float> * float =
         let d, k = start.RowCount, start.ColumnCount
         let m = float z.Length
-        let mutable u = start.Clone()
-        let mutable ll = meanLogLikelihood u z
+        // Centres column-major: centre i at [i*d .. i*d + d - 1].
+        let mutable u = Array.init (k * d) (fun j -> start.[j % d, j / d])
+        let sums = Array.zeroCreate (k * d)
+        let mass = Array.zeroCreate k
+        let logs = Array.zeroCreate k
+        let half = Array.zeroCreate k
+        let constant = -log (float k) - 0.5 * float d * log (2.0 * Math.PI)
+        // One E-step pass at `u`: accumulates sums and masses, returns the mean log-likelihood at `u`.
+        let pass (u: float[]) =
+            Array.Clear sums
+            Array.Clear mass
+            for i in 0 .. k - 1 do
+                let mutable a = 0.0
+                for r in 0 .. d - 1 do a <- a + u.[i * d + r] * u.[i * d + r]
+                half.[i] <- 0.5 * a
+            let mutable total = 0.0
+            for x in z do
+                let mutable xx = 0.0
+                for r in 0 .. d - 1 do xx <- xx + x.[r] * x.[r]
+                let mutable mx = Double.NegativeInfinity
+                for i in 0 .. k - 1 do
+                    let mutable a = 0.0
+                    let off = i * d
+                    for r in 0 .. d - 1 do a <- a + u.[off + r] * x.[r]
+                    let l = a - half.[i] - 0.5 * xx
+                    logs.[i] <- l
+                    if l > mx then mx <- l
+                let mutable se = 0.0
+                for i in 0 .. k - 1 do
+                    let e = Math.Exp(logs.[i] - mx)
+                    logs.[i] <- e
+                    se <- se + e
+                total <- total + mx + log se
+                for i in 0 .. k - 1 do
+                    let g = logs.[i] / se
+                    mass.[i] <- mass.[i] + g
+                    let off = i * d
+                    for r in 0 .. d - 1 do sums.[off + r] <- sums.[off + r] + g * x.[r]
+            total / m + constant
+        let mutable ll = pass u
         let mutable change = infinity
         let mutable it = 0
         while change > o.Tolerance && it < o.MaxIterations do
-            let sums = DenseMatrix.Create(d, k, 0.0)
-            let mass = Array.zeroCreate k
-            for x in z do
-                let g = GaussianMixture.posterior u x
-                for i in 0 .. k - 1 do
-                    mass.[i] <- mass.[i] + g.[i]
-                    for r in 0 .. d - 1 do sums.[r, i] <- sums.[r, i] + g.[i] * x.[r]
+            let next = Array.zeroCreate (k * d)
             for i in 0 .. k - 1 do
                 if mass.[i] / m < o.MinMass then
                     raise (DegenerateMixtureException(sprintf "component %d collapsed (share %.3g < %.3g)" (i + 1) (mass.[i] / m) o.MinMass))
-                sums.SetColumn(i, sums.Column(i) / mass.[i])
-            u <- sums
-            let next = meanLogLikelihood u z
-            change <- abs (next - ll)
-            ll <- next
+                for r in 0 .. d - 1 do next.[i * d + r] <- sums.[i * d + r] / mass.[i]
+            u <- next
+            let llNext = pass u
+            change <- abs (llNext - ll)
+            ll <- llNext
             it <- it + 1
         if change > o.Tolerance then raise (ConvergenceException("EM (Gaussian mixture)", it, change, o.Tolerance))
+        let result = DenseMatrix.Create(d, k, fun r i -> u.[i * d + r])
         for i in 0 .. k - 1 do
             for j in i + 1 .. k - 1 do
-                if (u.Column(i) - u.Column(j)).L2Norm() < o.MinSeparation then
+                if (result.Column(i) - result.Column(j)).L2Norm() < o.MinSeparation then
                     raise (DegenerateMixtureException(sprintf "centres %d and %d coincide" (i + 1) (j + 1)))
-        u, ll
+        result :> Matrix<float>, ll
 
     /// The best of `o.Restarts` k-means++ starts (largest mean log-likelihood). Failed starts are skipped;
     /// if every start fails, the last error is raised.

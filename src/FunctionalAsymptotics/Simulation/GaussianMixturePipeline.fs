@@ -27,41 +27,47 @@ open FunctionalAsymptotics.Models
 [<RequireQualifiedAccess>]
 module GaussianMixturePipeline =
 
-    /// Compact features of `psi_U` at one point, written into `phi` (length `K (r + 1)`).
-    let private compactFeatures (vr: Matrix<float>) (vu: float[][]) (halfNorms: float[]) (x: float[]) (proj: float[]) (s: float[]) (phi: float[]) =
-        let r = vr.ColumnCount
-        let d = vr.RowCount
-        for a in 0 .. r - 1 do
-            let mutable acc = 0.0
-            for j in 0 .. d - 1 do acc <- acc + vr.[j, a] * x.[j]
-            proj.[a] <- acc
-        let k = vu.Length
+    /// The projector data of `U` for `compactFeatures`: `V_r` row-major (`d x r*`, entry `(j, a)` at
+    /// `j r* + a`), the projected centres `V_r^T u_i` and half their squared norms.
+    type private Basis = { Vr: float[]; R: int; Vu: float[][]; HalfNorms: float[] }
+
+    /// Compact features of `psi_U` at one point, written into `phi` (length `K (r + 1)`); `s` receives the
+    /// projected responsibilities `pi_i`.
+    let private compactFeatures (b: Basis) (x: float[]) (proj: float[]) (s: float[]) (phi: float[]) =
+        let r = b.R
+        let vr = b.Vr
+        for a in 0 .. r - 1 do proj.[a] <- 0.0
+        for j in 0 .. x.Length - 1 do
+            let xj = x.[j]
+            let off = j * r
+            for a in 0 .. r - 1 do proj.[a] <- proj.[a] + vr.[off + a] * xj
+        let k = b.Vu.Length
         for i in 0 .. k - 1 do
-            let mutable acc = -halfNorms.[i]
-            let ui = vu.[i]
+            let mutable acc = -b.HalfNorms.[i]
+            let ui = b.Vu.[i]
             for a in 0 .. r - 1 do acc <- acc + ui.[a] * proj.[a]
             s.[i] <- acc
         FunctionalAsymptotics.Kernels.MixtureKernels.SoftmaxInPlace(Span<float>(s))
         for i in 0 .. k - 1 do
             let off = i * (r + 1)
-            let ui = vu.[i]
+            let ui = b.Vu.[i]
             for a in 0 .. r - 1 do phi.[off + a] <- s.[i] * (proj.[a] - ui.[a])
             phi.[off + r] <- s.[i]
 
-    /// The projector data of `U` in the form `compactFeatures` uses.
-    let private compactBasis (u: Matrix<float>) =
-        let k = u.ColumnCount
-        let pr = GaussianMixture.projector (k - 1) u
-        let vr = pr.Eigenvectors.SubMatrix(0, u.RowCount, 0, k - 1)
+    let private compactBasis (u: Matrix<float>) : Basis =
+        let k, d = u.ColumnCount, u.RowCount
+        let r = k - 1
+        let pr = GaussianMixture.projector r u
+        let vr = pr.Eigenvectors.SubMatrix(0, d, 0, r)
         let vu = Array.init k (fun i -> (vr.TransposeThisAndMultiply(u.Column i)).ToArray())
-        let halfNorms = vu |> Array.map (fun v -> 0.5 * Array.sumBy (fun t -> t * t) v)
-        vr, vu, halfNorms
+        { Vr = Array.init (d * r) (fun idx -> vr.[idx / r, idx % r]); R = r; Vu = vu
+          HalfNorms = vu |> Array.map (fun v -> 0.5 * Array.sumBy (fun t -> t * t) v) }
 
     /// One Gaussian-mixture draw into `x` (component uniform, identity covariance).
-    let private drawInto (u: Matrix<float>) (rng: ReplicateRng) (x: float[]) =
-        let k = u.ColumnCount
-        let c = min (k - 1) (int (rng.NextDouble() * float k))
-        for j in 0 .. x.Length - 1 do x.[j] <- u.[j, c] + rng.NextNormal()
+    let private drawInto (centres: float[][]) (rng: ReplicateRng) (x: float[]) =
+        let k = centres.Length
+        let uc = centres.[min (k - 1) (int (rng.NextDouble() * float k))]
+        for j in 0 .. x.Length - 1 do x.[j] <- uc.[j] + rng.NextNormal()
 
     /// The pipeline model. `thetaNorm`: 1 (paper text) or 10 (the authors' code); `populationDraws`: draws for
     /// the population moments at the fitted centres, per replicate (Appendix K: 2 10^5); `lawOptions`: the
@@ -73,6 +79,7 @@ module GaussianMixturePipeline =
         if emRestarts < 1 then Check.fail "em-restarts" (sprintf "must be >= 1, got %d" emRestarts)
         if not (sigma2 >= 0.0) || Double.IsInfinity sigma2 then Check.fail "sigma2" (sprintf "must be finite and >= 0, got %g" sigma2)
         let uStar = GaussianMixture.uStar k d beta
+        let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
         let limit = GaussianMixturePretraining.estimate Specialised k d beta { lawOptions with ThetaNorm = thetaNorm }
         let law = GaussianMixturePretraining.limitLaw sigma2 alpha limit
         // f*(x) = sum_i pi*_i(x) (a_i^T (x - u*_i) + t_i), a_i = P* theta*_i (block i of theta*, first d entries).
@@ -80,28 +87,28 @@ module GaussianMixturePipeline =
         let prStar = GaussianMixture.projector (k - 1) uStar
         let aStar = Array.init k (fun i -> (prStar.P * DenseVector(theta.[i * (d + 1) .. i * (d + 1) + d - 1])).ToArray())
         let tStar = Array.init k (fun i -> theta.[i * (d + 1) + d])
-        let sStarBasis = compactBasis uStar
+        let starBasis = compactBasis uStar
         let p = GaussianMixture.dEff k (k - 1)
+        // a_i^T (x - u*_i) = a_i^T x - a_i^T u*_i.
+        let aDotU = Array.init k (fun i -> Array.fold2 (fun acc a u -> acc + a * u) 0.0 aStar.[i] (uStar.Column(i).ToArray()))
         let fStar (x: float[]) (proj: float[]) (s: float[]) (phiStar: float[]) =
-            let vr, vu, hn = sStarBasis
-            compactFeatures vr vu hn x proj s phiStar
-            // phiStar holds pi*_i and pi*_i V_r^T (x - u*_i); a_i lies in range(P*), so a_i^T (x - u*_i) = (V_r^T a_i)^T V_r^T (x - u*_i).
+            compactFeatures starBasis x proj s phiStar
             let mutable f = 0.0
             for i in 0 .. k - 1 do
                 let ai = aStar.[i]
-                let mutable dot = 0.0
-                for j in 0 .. d - 1 do dot <- dot + ai.[j] * (x.[j] - uStar.[j, i])
+                let mutable dot = -aDotU.[i]
+                for j in 0 .. d - 1 do dot <- dot + ai.[j] * x.[j]
                 f <- f + s.[i] * (dot + tStar.[i])
             f
         let replicate (ctx: ReplicateContext) : ReplicateOutcome =
             let rng = ctx.Rng
             let random = new StreamRandom(rng)
             // Pre-training: EM on m draws, aligned to U*.
-            let z = Array.init ctx.M (fun _ -> let x = Array.zeroCreate d in drawInto uStar rng x; x)
+            let z = Array.init ctx.M (fun _ -> let x = Array.zeroCreate d in drawInto centres rng x; x)
             let uHat =
                 GaussianMixtureEm.fit { GaussianMixtureEm.defaultOptions with Restarts = emRestarts; Seed = random.Next() } k z
                 |> GaussianMixtureEm.align uStar
-            let vr, vu, hn = compactBasis uHat
+            let basis = compactBasis uHat
             let x = Array.zeroCreate d
             let proj = Array.zeroCreate (k - 1)
             let s = Array.zeroCreate k
@@ -114,8 +121,8 @@ module GaussianMixturePipeline =
                 let cross = Array.zeroCreate p
                 let mutable ff = 0.0
                 for _ in 1 .. count do
-                    drawInto uStar rng x
-                    compactFeatures vr vu hn x proj s phi
+                    drawInto centres rng x
+                    compactFeatures basis x proj s phi
                     let f = fStar x proj s2 phiStar
                     ff <- ff + f * f
                     for a in 0 .. p - 1 do
