@@ -60,7 +60,7 @@ let profileOf (name: string) : Profile =
           Mixture = mixtureDefaults
           SweepK = [| 2.0; 3.0; 4.0; 6.0; 8.0 |]; SweepD = [| 5.0; 10.0; 20.0; 40.0 |]; SweepBeta = [| 1.0; 1.5; 2.0; 3.0; 4.0 |]
           Grid = [| 100; 1000; 10000 |]; Reps = 1000; SimAlpha = 2.0
-          GmmReps = 200; GmmGrid = [| 100; 1000; 5000 |]; GmmParameters = [ "population-draws", 50_000.0 ] }
+          GmmReps = 400; GmmGrid = [| 100; 1000; 10000 |]; GmmParameters = [ "population-draws", 200_000.0 ] }
     | "paper" ->
         { Name = name; AlphaPoints = 81
           Mixture = mixtureDefaults

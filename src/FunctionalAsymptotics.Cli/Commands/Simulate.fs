@@ -32,6 +32,22 @@ type SimulateArgs =
     | [<MainCommand; ExactlyOnce; First>] Model of name: string
     /// `--param name=value[,name=value...]`: model parameters (repeatable).
     | Param of assignments: string
+    /// `--d D`: model parameter `d` (as in `fa spectral`/`fa factor`/`fa gmm`).
+    | [<Unique; CustomCommandLine("--d")>] Dim of d: int
+    /// `--k K`: model parameter `k` (spectral, factor).
+    | [<Unique; CustomCommandLine("--k")>] Rank of k: int
+    /// `--K K`: model parameter `K` (gmm).
+    | [<Unique; CustomCommandLine("--K")>] Components of components: int
+    /// `--sigma2 S`: model parameter `sigma2` (spectral, gmm).
+    | [<Unique>] Sigma2 of sigma2: float
+    /// `--sigma-nu2 S`: model parameter `sigma-nu2` (factor).
+    | [<Unique>] Sigma_Nu2 of sigmaNu2: float
+    /// `--beta B`: model parameter `beta` (gmm centre scale; factor: every entry of beta*).
+    | [<Unique>] Beta of beta: float
+    /// `--theta-norm N`: model parameter `theta-norm` (gmm).
+    | [<Unique>] Theta_Norm of thetaNorm: float
+    /// `--population-draws N`: model parameter `population-draws` (gmm).
+    | [<Unique>] Population_Draws of draws: int
     /// `--n-grid 100,1000,...`: downstream sample sizes.
     | [<Mandatory; Unique>] N_Grid of sizes: string
     /// `--alpha A`: `m / n`.
@@ -59,6 +75,14 @@ type SimulateArgs =
             match this with
             | Model _ -> sprintf "the model: %s." (registry |> List.map (fun f -> sprintf "%s (%s; parameters %s)" f.Name f.Summary (f.Parameters |> List.map (fun p -> sprintf "%s=%g: %s" p.Name p.Default p.Description) |> String.concat "; ")) |> String.concat " | ")
             | Param _ -> "model parameters name=value, comma-separated or repeated (defaults otherwise)."
+            | Dim _ -> "model parameter d (same as --param d=D)."
+            | Rank _ -> "model parameter k of spectral/factor (same as --param k=K)."
+            | Components _ -> "model parameter K of gmm (same as --param K=K)."
+            | Sigma2 _ -> "model parameter sigma2 of spectral/gmm."
+            | Sigma_Nu2 _ -> "model parameter sigma-nu2 of factor."
+            | Beta _ -> "model parameter beta (gmm: centre scale; factor: every entry of beta*)."
+            | Theta_Norm _ -> "model parameter theta-norm of gmm (1: paper text, 10: authors' code)."
+            | Population_Draws _ -> "model parameter population-draws of gmm (per replicate)."
             | N_Grid _ -> "downstream sample sizes n, comma-separated (e.g. 100,1000,10000)."
             | Alpha _ -> "alpha = m / n > 0; m = floor(alpha n)."
             | Reps _ -> "replicates per n."
@@ -151,7 +175,16 @@ let execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: Ru
 let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<SimulateArgs>) (cancel: CancellationToken) : int =
     let factory = findModel (args.GetResult Model)
     let alpha = args.GetResult Alpha
-    let parameters = ModelFactory.resolve factory (parseParams (args.GetResults Param))
+    let modelOptions =
+        [ yield! args.TryGetResult Dim |> Option.map (fun v -> "d", float v) |> Option.toList
+          yield! args.TryGetResult Rank |> Option.map (fun v -> "k", float v) |> Option.toList
+          yield! args.TryGetResult Components |> Option.map (fun v -> "K", float v) |> Option.toList
+          yield! args.TryGetResult Sigma2 |> Option.map (fun v -> "sigma2", v) |> Option.toList
+          yield! args.TryGetResult Sigma_Nu2 |> Option.map (fun v -> "sigma-nu2", v) |> Option.toList
+          yield! args.TryGetResult Beta |> Option.map (fun v -> "beta", v) |> Option.toList
+          yield! args.TryGetResult Theta_Norm |> Option.map (fun v -> "theta-norm", v) |> Option.toList
+          yield! args.TryGetResult Population_Draws |> Option.map (fun v -> "population-draws", float v) |> Option.toList ]
+    let parameters = ModelFactory.resolve factory (parseParams (args.GetResults Param) @ modelOptions)
     let seed =
         match args.TryGetResult Seed with
         | None -> 1UL

@@ -47,4 +47,16 @@ let tests =
             let code, _, _ = capture Merge.runWith [| tempDir "missing"; "--out"; tempDir "m" |]
             Expect.equal code 2 "merge of a non-run directory"
         }
+        test "model options as in fa spectral/factor/gmm set the model's parameters; one the model lacks is a usage error" {
+            let dir = tempDir "opts"
+            let code, out, err = capture Simulate.runWith [| "spectral"; "--d"; "5"; "--k"; "2"; "--sigma2"; "0.5"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; dir; "--quiet"; "--json"; "--no-plots" |]
+            Expect.equal code 0 (sprintf "exit code (stderr %s)" err)
+            let manifest = File.ReadAllText(Path.Combine(dir, "manifest.json"))
+            Expect.stringContains manifest "\"d\":5" "d from --d"
+            Expect.stringContains manifest "\"sigma2\":0.5" "sigma2 from --sigma2"
+            Expect.stringContains out "\"model\":\"spectral\"" "JSON printed"
+            let code2, _, err2 = capture Simulate.runWith [| "spectral"; "--K"; "3"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; tempDir "bad"; "--quiet" |]
+            Expect.equal code2 2 "exit code 2"
+            Expect.stringContains err2 "K" "names the parameter"
+        }
     ]
