@@ -10,6 +10,7 @@ let allTests =
         Kernels.CumulantKernelsTests.tests
         Kernels.MixtureKernelsTests.tests
         Kernels.MixtureKernelsTests.blockTests
+        Kernels.EmKernelsTests.tests
         Distributions.GeneralizedChiSquareTests.tests
         Asymptotics.LimitLawTests.tests
         Geometry.ManifoldConformanceTests.tests

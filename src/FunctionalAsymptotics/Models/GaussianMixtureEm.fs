@@ -38,11 +38,6 @@ module GaussianMixtureEm =
     let meanLogLikelihood (u: Matrix<float>) (z: float[][]) : float =
         z |> Array.averageBy (fun x -> -(GaussianMixtureLoss.loss u x))
 
-    let private sqDist (a: float[]) (u: Matrix<float>) (i: int) =
-        let mutable s = 0.0
-        for r in 0 .. a.Length - 1 do let t = a.[r] - u.[r, i] in s <- s + t * t
-        s
-
     /// k-means++ start: the first centre a uniform sample, each next one a sample drawn with probability
     /// proportional to its squared distance to the nearest chosen centre (distances kept and updated, O(m K d)).
     let kMeansPlusPlus (k: int) (z: float[][]) (rng: Random) : Matrix<float> =
@@ -71,52 +66,26 @@ module GaussianMixtureEm =
                     if q < w.[s] then w.[s] <- q
         u :> Matrix<float>
 
-    /// EM from a start: E-step `gamma_si = softmax_i(-|z_s - u_i|^2 / 2)`, M-step `u_i = sum_s gamma_si z_s / sum_s gamma_si`,
-    /// until the mean log-likelihood changes by at most `o.Tolerance`. Raises `ConvergenceException` at the
-    /// iteration cap and `DegenerateMixtureException` for a collapsed component or coincident centres.
-    /// One pass per iteration over flat arrays: the E-step also yields the log-likelihood at the current centres.
-    let fitFrom (o: EmOptions) (start: Matrix<float>) (z: float[][]) : Matrix<float> * float =
+    /// The samples (rows of `z`) in the row-block layout of `Kernels.EmKernels` (8 samples a block).
+    let private pack (z: float[][]) : float[] =
+        let d = z.[0].Length
+        let blocked = Array.zeroCreate (FunctionalAsymptotics.Kernels.EmKernels.BlockedLength(z.Length, d))
+        for s in 0 .. z.Length - 1 do
+            if z.[s].Length <> d then Check.fail "z" (sprintf "every sample must have dimension %d; sample %d has %d" d s z.[s].Length)
+            FunctionalAsymptotics.Kernels.EmKernels.PackRow(ReadOnlySpan z.[s], s, Span blocked)
+        blocked
+
+    let private fitPacked (o: EmOptions) (start: Matrix<float>) (blocked: float[]) (rows: int) : Matrix<float> * float =
         let d, k = start.RowCount, start.ColumnCount
-        let m = float z.Length
-        // Centres column-major: centre i at [i*d .. i*d + d - 1].
+        let m = float rows
+        // Centres centre-major: centre i at [i*d .. i*d + d - 1].
         let mutable u = Array.init (k * d) (fun j -> start.[j % d, j / d])
         let sums = Array.zeroCreate (k * d)
         let mass = Array.zeroCreate k
-        let logs = Array.zeroCreate k
-        let half = Array.zeroCreate k
         let constant = -log (float k) - 0.5 * float d * log (2.0 * Math.PI)
-        // One E-step pass at `u`: accumulates sums and masses, returns the mean log-likelihood at `u`.
+        // One fused E-step pass at `u` (SIMD kernel): sums and masses for the M-step, mean log-likelihood at `u`.
         let pass (u: float[]) =
-            Array.Clear sums
-            Array.Clear mass
-            for i in 0 .. k - 1 do
-                let mutable a = 0.0
-                for r in 0 .. d - 1 do a <- a + u.[i * d + r] * u.[i * d + r]
-                half.[i] <- 0.5 * a
-            let mutable total = 0.0
-            for x in z do
-                let mutable xx = 0.0
-                for r in 0 .. d - 1 do xx <- xx + x.[r] * x.[r]
-                let mutable mx = Double.NegativeInfinity
-                for i in 0 .. k - 1 do
-                    let mutable a = 0.0
-                    let off = i * d
-                    for r in 0 .. d - 1 do a <- a + u.[off + r] * x.[r]
-                    let l = a - half.[i] - 0.5 * xx
-                    logs.[i] <- l
-                    if l > mx then mx <- l
-                let mutable se = 0.0
-                for i in 0 .. k - 1 do
-                    let e = Math.Exp(logs.[i] - mx)
-                    logs.[i] <- e
-                    se <- se + e
-                total <- total + mx + log se
-                for i in 0 .. k - 1 do
-                    let g = logs.[i] / se
-                    mass.[i] <- mass.[i] + g
-                    let off = i * d
-                    for r in 0 .. d - 1 do sums.[off + r] <- sums.[off + r] + g * x.[r]
-            total / m + constant
+            FunctionalAsymptotics.Kernels.EmKernels.EStep(ReadOnlySpan blocked, rows, d, ReadOnlySpan u, Span sums, Span mass) / m + constant
         let mutable ll = pass u
         let mutable change = infinity
         let mutable it = 0
@@ -139,6 +108,16 @@ module GaussianMixtureEm =
                     raise (DegenerateMixtureException(sprintf "centres %d and %d coincide" (i + 1) (j + 1)))
         result :> Matrix<float>, ll
 
+    /// EM from a start: E-step `gamma_si = softmax_i(-|z_s - u_i|^2 / 2)`, M-step `u_i = sum_s gamma_si z_s / sum_s gamma_si`,
+    /// until the mean log-likelihood changes by at most `o.Tolerance`; returns the centres and their mean
+    /// log-likelihood. Raises `ConvergenceException` at the iteration cap and `DegenerateMixtureException` for a
+    /// collapsed component or coincident centres. Each iteration is one fused pass of the SIMD kernel
+    /// `Kernels.EmKernels.EStep` (E-step, log-likelihood and M-step sums together) over the samples packed once.
+    let fitFrom (o: EmOptions) (start: Matrix<float>) (z: float[][]) : Matrix<float> * float =
+        if isNull (box z) || z.Length < start.ColumnCount then Check.fail "z" (sprintf "must hold at least K = %d samples" start.ColumnCount)
+        if z.[0].Length <> start.RowCount then Check.fail "start" (sprintf "must have d = %d rows (the sample dimension), got %d" z.[0].Length start.RowCount)
+        fitPacked o start (pack z) z.Length
+
     /// The best of `o.Restarts` k-means++ starts (largest mean log-likelihood). Failed starts are skipped;
     /// if every start fails, the last error is raised.
     let fit (o: EmOptions) (k: int) (z: float[][]) : Matrix<float> =
@@ -148,10 +127,11 @@ module GaussianMixtureEm =
         let rng = Random(o.Seed)
         let mutable best : (Matrix<float> * float) option = None
         let mutable lastError : exn option = None
+        let blocked = pack z
         for _ in 1 .. o.Restarts do
             let start = kMeansPlusPlus k z rng
             try
-                let u, ll = fitFrom o start z
+                let u, ll = fitPacked o start blocked z.Length
                 match best with
                 | Some(_, b) when b >= ll -> ()
                 | _ -> best <- Some(u, ll)

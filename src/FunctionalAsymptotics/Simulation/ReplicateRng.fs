@@ -45,6 +45,28 @@ type ReplicateRng internal (s0: uint64, s1: uint64, s2: uint64, s3: uint64) =
             hasSpareNormal <- true
             radius * cos angle
 
+    /// Fills `destination` with standard normal draws, in chunks of at most 512: for a chunk of length `c`,
+    /// `h = ceil(c / 2)` uniforms `u1` then `h` uniforms `u2` (`NextDouble`), and the vectorised Box–Muller
+    /// transform `Kernels.NormalKernels.BoxMullerSimd` writes `r cos(2 pi u2)` into the first `h` places and
+    /// `r sin(2 pi u2)` into the rest (`r = sqrt(-2 log u1)`; for odd `c` the last sine is dropped).
+    /// Several times faster than `NextNormal` per draw; does not touch `NextNormal`'s kept spare.
+    member this.FillNormal(destination: Span<float>) : unit =
+        let u1 = Array.zeroCreate 256
+        let u2 = Array.zeroCreate 256
+        let z1 = Array.zeroCreate 256
+        let z2 = Array.zeroCreate 256
+        let mutable start = 0
+        while start < destination.Length do
+            let c = min 512 (destination.Length - start)
+            let h = (c + 1) / 2
+            for i in 0 .. h - 1 do u1.[i] <- this.NextDouble()
+            for i in 0 .. h - 1 do u2.[i] <- this.NextDouble()
+            FunctionalAsymptotics.Kernels.NormalKernels.BoxMullerSimd(
+                ReadOnlySpan(u1, 0, h), ReadOnlySpan(u2, 0, h), Span(z1, 0, h), Span(z2, 0, h))
+            Span(z1, 0, h).CopyTo(destination.Slice(start, h))
+            Span(z2, 0, c - h).CopyTo(destination.Slice(start + h, c - h))
+            start <- start + c
+
 /// Derivation of the per-replicate streams. This is the one function to swap for the Philox
 /// `Rng.stream seed [| n; r |]` once the counter-based generator is available.
 [<RequireQualifiedAccess>]

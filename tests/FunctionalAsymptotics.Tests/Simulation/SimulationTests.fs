@@ -49,6 +49,33 @@ let tests =
                 // sd of the mean square is sqrt(2 / 1e5) = 4.5e-3; 5 sd.
                 Expect.isLessThan (abs (v - 1.0)) 0.023 "variance"
             }
+            test "FillNormal is Box-Muller on the stream's uniforms, chunk by chunk, and leaves the stream where it says" {
+                for len in [ 1; 2; 7; 512; 513; 1001 ] do
+                    let g = ReplicateStreams.derive 3UL 10 len
+                    let h = ReplicateStreams.derive 3UL 10 len
+                    let z = Array.zeroCreate len
+                    g.FillNormal(Span z)
+                    let mutable start = 0
+                    while start < len do
+                        let c = min 512 (len - start)
+                        let half = (c + 1) / 2
+                        let u1 = Array.init half (fun _ -> h.NextDouble())
+                        let u2 = Array.init half (fun _ -> h.NextDouble())
+                        for i in 0 .. c - 1 do
+                            let j = if i < half then i else i - half
+                            let r = sqrt (-2.0 * log u1.[j])
+                            let expected = if i < half then r * cos (2.0 * Math.PI * u2.[j]) else r * sin (2.0 * Math.PI * u2.[j])
+                            Expect.isLessThan (abs (z.[start + i] - expected)) 1e-13 (sprintf "length %d, place %d" len (start + i))
+                        start <- start + c
+                    Expect.equal (g.NextUInt64()) (h.NextUInt64()) (sprintf "length %d: same stream position after the fill" len)
+            }
+            test "FillNormal draws are standard normal (Kolmogorov distance of 2e5 draws inside the 99% band)" {
+                let g = ReplicateStreams.derive 11UL 1 0
+                let z = Array.zeroCreate 200000
+                g.FillNormal(Span z)
+                let d = Metrics.kolmogorov (fun t -> MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, t)) z
+                Expect.isLessThan d (1.628 / sqrt 200000.0) "KS against N(0, 1)"
+            }
         ]
         testList "Metrics" [
             test "Kolmogorov distance of the mid-quantile sample of U(0,1) is 1/(2R)" {

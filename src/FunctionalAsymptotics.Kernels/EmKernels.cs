@@ -1,0 +1,173 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace FunctionalAsymptotics.Kernels;
+
+/// <summary>
+/// The E-step of EM for the equal-weight, identity-covariance Gaussian mixture of the paper's Section 6.3
+/// (pre-training MLE of the centres), fused with the log-likelihood and the M-step sums, SIMD over samples.
+/// </summary>
+/// <remarks>
+/// Samples are stored in <em>row blocks</em> of <see cref="BlockWidth"/> = 8: sample <c>s</c>, coordinate
+/// <c>r</c> sits at <c>((s / 8) d + r) 8 + s % 8</c>, so one <c>Vector512</c> load reads coordinate
+/// <c>r</c> of 8 samples. The padding lanes of the last block are ignored but must hold finite values
+/// (a fresh buffer holds zeros). Centres are centre-major:
+/// centre <c>i</c>, coordinate <c>r</c> at <c>i d + r</c>.
+/// </remarks>
+public static class EmKernels
+{
+    /// <summary>Samples per row block (the lanes of a <c>Vector512&lt;double&gt;</c>).</summary>
+    public const int BlockWidth = 8;
+
+    /// <summary>Length of the row-block buffer for <paramref name="rows"/> samples of dimension <paramref name="d"/>.</summary>
+    public static int BlockedLength(int rows, int d) => (rows + BlockWidth - 1) / BlockWidth * BlockWidth * d;
+
+    /// <summary>
+    /// Writes sample <paramref name="s"/> (<paramref name="x"/>, length d) into the row-block buffer.
+    /// </summary>
+    public static void PackRow(ReadOnlySpan<double> x, int s, Span<double> blocked)
+    {
+        int d = x.Length;
+        int b = s / BlockWidth, lane = s % BlockWidth;
+        int offset = b * d * BlockWidth + lane;
+        if (offset + (d - 1) * BlockWidth >= blocked.Length) throw new ArgumentException("blocked is too short for sample s", nameof(blocked));
+        for (int r = 0; r < d; r++) blocked[offset + r * BlockWidth] = x[r];
+    }
+
+    /// <summary>
+    /// One fused E-step over <paramref name="rows"/> samples at the centres <c>u_1..u_K</c>
+    /// (<c>K = centres.Length / d</c>): responsibilities
+    /// <c>gamma_si = softmax_i(u_i^T z_s - |u_i|^2 / 2)</c>, then
+    /// <c>mass[i] = sum_s gamma_si</c> and <c>sums[i d + r] = sum_s gamma_si z_sr</c> (overwritten), the
+    /// M-step being <c>u_i = sums_i / mass_i</c>. Returns
+    /// <c>sum_s log sum_i exp(u_i^T z_s - |u_i|^2 / 2 - |z_s|^2 / 2)</c>, the log-likelihood of the equal-weight
+    /// mixture <c>(1/K) sum_i N(u_i, I_d)</c> without its constant <c>-m (log K + (d/2) log 2 pi)</c>.
+    /// </summary>
+    public static double EStep(ReadOnlySpan<double> blocked, int rows, int d, ReadOnlySpan<double> centres, Span<double> sums, Span<double> mass)
+    {
+        int k = Validate(blocked, rows, d, centres, sums, mass);
+        Span<double> half = stackalloc double[k];
+        for (int i = 0; i < k; i++)
+        {
+            double a = 0.0;
+            for (int r = 0; r < d; r++) a += centres[i * d + r] * centres[i * d + r];
+            half[i] = 0.5 * a;
+        }
+        var accArray = new Vector512<double>[k * d];
+        var massArray = new Vector512<double>[k];
+        var scoreArray = new Vector512<double>[k];
+        var centreArray = new Vector512<double>[k * d];
+        for (int j = 0; j < k * d; j++) centreArray[j] = Vector512.Create(centres[(j % k) * d + j / k]);
+        // Unchecked element refs: the loops below stay inside these arrays (sizes fixed above).
+        ref var acc = ref MemoryMarshal.GetArrayDataReference(accArray);
+        ref var massAcc = ref MemoryMarshal.GetArrayDataReference(massArray);
+        ref var score = ref MemoryMarshal.GetArrayDataReference(scoreArray);
+        ref var u = ref MemoryMarshal.GetArrayDataReference(centreArray);
+        var ll = Vector512<double>.Zero;
+        ref double z0 = ref MemoryMarshal.GetReference(blocked);
+        int blocks = (rows + BlockWidth - 1) / BlockWidth;
+        for (int b = 0; b < blocks; b++)
+        {
+            nuint baseIndex = (nuint)(b * d * BlockWidth);
+            for (int i = 0; i < k; i++) Unsafe.Add(ref score, i) = Vector512.Create(-half[i]);
+            var xx = Vector512<double>.Zero;
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
+                xx = Vector512.FusedMultiplyAdd(z, z, xx);
+                // Centres broadcast coordinate-major: u_i[r] at r k + i.
+                for (int i = 0; i < k; i++)
+                    Unsafe.Add(ref score, i) = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref u, r * k + i), Unsafe.Add(ref score, i));
+            }
+            var mx = score;
+            for (int i = 1; i < k; i++) mx = Vector512.Max(mx, Unsafe.Add(ref score, i));
+            var se = Vector512<double>.Zero;
+            for (int i = 0; i < k; i++)
+            {
+                var e = Vector512.Exp(Unsafe.Add(ref score, i) - mx);
+                Unsafe.Add(ref score, i) = e;
+                se += e;
+            }
+            var term = mx + Vector512.Log(se) - Vector512.Create(0.5) * xx;
+            var inv = Vector512<double>.One / se;
+            int valid = Math.Min(BlockWidth, rows - b * BlockWidth);
+            if (valid < BlockWidth)
+            {
+                var mask = LaneMask(valid);
+                term = Vector512.ConditionalSelect(mask, term, Vector512<double>.Zero);
+                inv = Vector512.ConditionalSelect(mask, inv, Vector512<double>.Zero);
+            }
+            ll += term;
+            for (int i = 0; i < k; i++)
+            {
+                var g = Unsafe.Add(ref score, i) * inv;
+                Unsafe.Add(ref score, i) = g;
+                Unsafe.Add(ref massAcc, i) += g;
+            }
+            // Sums coordinate-major during the pass (r k + i), centre-major on output.
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
+                for (int i = 0; i < k; i++)
+                    Unsafe.Add(ref acc, r * k + i) = Vector512.FusedMultiplyAdd(Unsafe.Add(ref score, i), z, Unsafe.Add(ref acc, r * k + i));
+            }
+        }
+        for (int i = 0; i < k; i++)
+            for (int r = 0; r < d; r++) sums[i * d + r] = Vector512.Sum(accArray[r * k + i]);
+        for (int i = 0; i < k; i++) mass[i] = Vector512.Sum(massArray[i]);
+        return Vector512.Sum(ll);
+    }
+
+    /// <summary>Plain-loop reference of <see cref="EStep"/> (same layout, <c>Math.Exp</c>, sequential sums).</summary>
+    public static double EStepReference(ReadOnlySpan<double> blocked, int rows, int d, ReadOnlySpan<double> centres, Span<double> sums, Span<double> mass)
+    {
+        int k = Validate(blocked, rows, d, centres, sums, mass);
+        sums.Clear();
+        mass.Clear();
+        var x = new double[d];
+        var logs = new double[k];
+        double total = 0.0;
+        for (int s = 0; s < rows; s++)
+        {
+            int offset = s / BlockWidth * d * BlockWidth + s % BlockWidth;
+            double xx = 0.0;
+            for (int r = 0; r < d; r++) { x[r] = blocked[offset + r * BlockWidth]; xx += x[r] * x[r]; }
+            double mx = double.NegativeInfinity;
+            for (int i = 0; i < k; i++)
+            {
+                double a = 0.0, h = 0.0;
+                for (int r = 0; r < d; r++) { a += centres[i * d + r] * x[r]; h += centres[i * d + r] * centres[i * d + r]; }
+                logs[i] = a - 0.5 * h;
+                if (logs[i] > mx) mx = logs[i];
+            }
+            double se = 0.0;
+            for (int i = 0; i < k; i++) { logs[i] = Math.Exp(logs[i] - mx); se += logs[i]; }
+            total += mx + Math.Log(se) - 0.5 * xx;
+            for (int i = 0; i < k; i++)
+            {
+                double g = logs[i] / se;
+                mass[i] += g;
+                for (int r = 0; r < d; r++) sums[i * d + r] += g * x[r];
+            }
+        }
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> LaneMask(int valid) =>
+        Vector512.LessThan(Vector512.Create(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), Vector512.Create((double)valid));
+
+    private static int Validate(ReadOnlySpan<double> blocked, int rows, int d, ReadOnlySpan<double> centres, Span<double> sums, Span<double> mass)
+    {
+        if (d < 1) throw new ArgumentOutOfRangeException(nameof(d), d, "d must be >= 1");
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "rows must be >= 1");
+        if (centres.Length == 0 || centres.Length % d != 0) throw new ArgumentException($"centres must hold K * d elements (d = {d}), got {centres.Length}", nameof(centres));
+        int k = centres.Length / d;
+        if (blocked.Length < BlockedLength(rows, d)) throw new ArgumentException($"blocked must hold BlockedLength(rows, d) = {BlockedLength(rows, d)} elements, got {blocked.Length}", nameof(blocked));
+        if (sums.Length != k * d) throw new ArgumentException($"sums must hold K * d = {k * d} elements, got {sums.Length}", nameof(sums));
+        if (mass.Length != k) throw new ArgumentException($"mass must hold K = {k} elements, got {mass.Length}", nameof(mass));
+        return k;
+    }
+}
