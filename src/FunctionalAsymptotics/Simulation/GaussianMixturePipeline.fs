@@ -27,34 +27,21 @@ open FunctionalAsymptotics.Models
 [<RequireQualifiedAccess>]
 module GaussianMixturePipeline =
 
-    /// The projector data of `U` for `compactFeatures`: `V_r` row-major (`d x r*`, entry `(j, a)` at
+    /// The projector data of `U` for the compact features: `V_r` row-major (`d x r*`, entry `(j, a)` at
     /// `j r* + a`), the projected centres `V_r^T u_i` and half their squared norms.
-    type private Basis = { Vr: float[]; R: int; Vu: float[][]; HalfNorms: float[] }
+    type internal Basis = { Vr: float[]; R: int; Vu: float[][]; HalfNorms: float[] }
 
-    /// Compact features of `psi_U` at one point, written into `phi` (length `K (r + 1)`); `s` receives the
-    /// projected responsibilities `pi_i`.
-    let private compactFeatures (b: Basis) (x: float[]) (proj: float[]) (s: float[]) (phi: float[]) =
-        let r = b.R
-        let vr = b.Vr
-        for a in 0 .. r - 1 do proj.[a] <- 0.0
-        for j in 0 .. x.Length - 1 do
-            let xj = x.[j]
-            let off = j * r
-            for a in 0 .. r - 1 do proj.[a] <- proj.[a] + vr.[off + a] * xj
-        let k = b.Vu.Length
-        for i in 0 .. k - 1 do
-            let mutable acc = -b.HalfNorms.[i]
-            let ui = b.Vu.[i]
-            for a in 0 .. r - 1 do acc <- acc + ui.[a] * proj.[a]
-            s.[i] <- acc
-        FunctionalAsymptotics.Kernels.MixtureKernels.SoftmaxInPlace(Span<float>(s))
-        for i in 0 .. k - 1 do
-            let off = i * (r + 1)
-            let ui = b.Vu.[i]
-            for a in 0 .. r - 1 do phi.[off + a] <- s.[i] * (proj.[a] - ui.[a])
-            phi.[off + r] <- s.[i]
+    /// The regression function `f*(x) = theta*^T psi_{U*}(x) = sum_i pi*_i(x) (a_i^T (x - u*_i) + t_i)` (6.4),
+    /// `a_i = P* theta*_i` (first `d` entries of block `i`), `t_i` its last entry. As `a_i` lies in
+    /// `range(P*) = span(V*_r)`, `a_i^T x = (V*_r^T a_i)^T (V*_r^T x)`: `Star` is the basis at `U*`,
+    /// `AHat.[i] = V*_r^T a_i` and `Offset.[i] = t_i - a_i^T u*_i`.
+    type internal Target = { Star: Basis; AHat: float[][]; Offset: float[] }
 
-    let private compactBasis (u: Matrix<float>) : Basis =
+    /// Draws per batch of the moment accumulation.
+    [<Literal>]
+    let private Batch = 256
+
+    let internal compactBasis (u: Matrix<float>) : Basis =
         let k, d = u.ColumnCount, u.RowCount
         let r = k - 1
         let pr = GaussianMixture.projector r u
@@ -63,11 +50,176 @@ module GaussianMixturePipeline =
         { Vr = Array.init (d * r) (fun idx -> vr.[idx / r, idx % r]); R = r; Vu = vu
           HalfNorms = vu |> Array.map (fun v -> 0.5 * Array.sumBy (fun t -> t * t) v) }
 
-    /// One Gaussian-mixture draw into `x` (component uniform, identity covariance).
-    let private drawInto (centres: float[][]) (rng: ReplicateRng) (x: float[]) =
+    /// `f*` of the model with centres `uStar` and `theta*` of norm `thetaNorm`.
+    let internal target (uStar: Matrix<float>) (thetaNorm: float) : Target =
+        let k, d = uStar.ColumnCount, uStar.RowCount
+        let theta = GaussianMixture.thetaStar k d thetaNorm
+        let prStar = GaussianMixture.projector (k - 1) uStar
+        let star = compactBasis uStar
+        let vr = DenseMatrix.Create(d, star.R, fun j a -> star.Vr.[j * star.R + a])
+        let a = Array.init k (fun i -> prStar.P * DenseVector(theta.[i * (d + 1) .. i * (d + 1) + d - 1]))
+        { Star = star
+          AHat = a |> Array.map (fun ai -> (vr.TransposeThisAndMultiply ai).ToArray())
+          Offset = Array.init k (fun i -> theta.[i * (d + 1) + d] - a.[i].DotProduct(uStar.Column i)) }
+
+    /// `proj = V_r^T x` for the row of `xs` at `off` (length `d`).
+    let private project (b: Basis) (xs: float[]) (off: int) (d: int) (proj: float[]) =
+        let r = b.R
+        let vr = b.Vr
+        for a in 0 .. r - 1 do proj.[a] <- 0.0
+        for j in 0 .. d - 1 do
+            let xj = xs.[off + j]
+            let o = j * r
+            for a in 0 .. r - 1 do proj.[a] <- proj.[a] + vr.[o + a] * xj
+
+    /// Projected responsibilities (6.3) from `proj`: `s_i = softmax_i((V_r^T u_i)^T proj - |V_r^T u_i|^2 / 2)`.
+    let private gates (b: Basis) (proj: float[]) (s: float[]) =
+        let k = b.Vu.Length
+        let mutable mx = Double.NegativeInfinity
+        for i in 0 .. k - 1 do
+            let ui = b.Vu.[i]
+            let mutable acc = -b.HalfNorms.[i]
+            for a in 0 .. b.R - 1 do acc <- acc + ui.[a] * proj.[a]
+            s.[i] <- acc
+            if acc > mx then mx <- acc
+        let mutable se = 0.0
+        for i in 0 .. k - 1 do
+            let e = Math.Exp(s.[i] - mx)
+            s.[i] <- e
+            se <- se + e
+        for i in 0 .. k - 1 do s.[i] <- s.[i] / se
+
+    /// Scratch of `writeRow`.
+    type private Scratch = { Proj: float[]; S: float[]; ProjStar: float[]; SStar: float[] }
+
+    let private scratch (k: int) = { Proj = Array.zeroCreate (k - 1); S = Array.zeroCreate k; ProjStar = Array.zeroCreate (k - 1); SStar = Array.zeroCreate k }
+
+    /// Writes `(phi_U(x), f*(x))` into `out.[o .. o + p]` for the row of `xs` at `off` (one point at a time: the
+    /// plain reference of `moments`' batched computation): the compact features
+    /// `(pi_i V_r^T (x - u_i), pi_i)_{i <= K}`, an isometric image of `psi_U(x)` (dimension `p = K (r* + 1)`), then `f*(x)`.
+    let private writeRow (basis: Basis) (t: Target) (xs: float[]) (off: int) (d: int) (sc: Scratch) (out: float[]) (o: int) =
+        let r = basis.R
+        let k = basis.Vu.Length
+        project basis xs off d sc.Proj
+        gates basis sc.Proj sc.S
+        for i in 0 .. k - 1 do
+            let si = sc.S.[i]
+            let ui = basis.Vu.[i]
+            let b = o + i * (r + 1)
+            for a in 0 .. r - 1 do out.[b + a] <- si * (sc.Proj.[a] - ui.[a])
+            out.[b + r] <- si
+        project t.Star xs off d sc.ProjStar
+        gates t.Star sc.ProjStar sc.SStar
+        let mutable f = 0.0
+        for i in 0 .. k - 1 do
+            let ai = t.AHat.[i]
+            let mutable dot = t.Offset.[i]
+            for a in 0 .. r - 1 do dot <- dot + ai.[a] * sc.ProjStar.[a]
+            f <- f + sc.SStar.[i] * dot
+        out.[o + k * (r + 1)] <- f
+
+    /// `(phi_U(x), f*(x))` at one point (tests: the isometry with `GaussianMixture.features` and `f* = theta*^T psi_{U*}`).
+    let internal featuresAndTarget (basis: Basis) (t: Target) (x: float[]) : float[] * float =
+        let k = basis.Vu.Length
+        let p = k * (basis.R + 1)
+        let out = Array.zeroCreate (p + 1)
+        writeRow basis t x 0 x.Length (scratch k) out 0
+        out.[0 .. p - 1], out.[p]
+
+    /// `count` draws of the mixture at `centres` into the rows of `xs` (row-major `count x d`): the `count`
+    /// component indices first (one uniform each), then the `count d` normals in one `FillNormal`.
+    let private drawBatch (centres: float[][]) (rng: ReplicateRng) (count: int) (xs: float[]) (comp: int[]) =
         let k = centres.Length
-        let uc = centres.[min (k - 1) (int (rng.NextDouble() * float k))]
-        for j in 0 .. x.Length - 1 do x.[j] <- uc.[j] + rng.NextNormal()
+        let d = centres.[0].Length
+        for s in 0 .. count - 1 do comp.[s] <- min (k - 1) (int (rng.NextDouble() * float k))
+        rng.FillNormal(Span(xs, 0, count * d))
+        for s in 0 .. count - 1 do
+            let c = centres.[comp.[s]]
+            let off = s * d
+            for j in 0 .. d - 1 do xs.[off + j] <- xs.[off + j] + c.[j]
+
+    /// `count` mixture draws as rows (pre-training data), batch by batch.
+    let internal drawSamples (centres: float[][]) (rng: ReplicateRng) (count: int) : float[][] =
+        let d = centres.[0].Length
+        let xs = Array.zeroCreate (Batch * d)
+        let comp = Array.zeroCreate Batch
+        let z = Array.zeroCreate count
+        let mutable start = 0
+        while start < count do
+            let b = min Batch (count - start)
+            drawBatch centres rng b xs comp
+            for s in 0 .. b - 1 do z.[start + s] <- Array.sub xs (s * d) d
+            start <- start + b
+        z
+
+    /// Moments over `count` draws of the mixture at `centres`: `Sigma = mean phi_U phi_U^T`, `c = mean phi_U f*`
+    /// and `mean f*^2`. Batches of 256 draws (the same draws as `drawSamples` from the same stream): both
+    /// projections `V_r^T x` and `V*_r^T x` at once by the SIMD kernel `MixtureKernels.ProjectColumns`, the
+    /// gates' exponentials over the whole batch (`TensorPrimitives.Exp`), then rows `(phi_U, f*)` into the SIMD
+    /// Gram kernel `MixtureKernels.AccumulateGramUpperBlock` (the last column gives `c` and `mean f*^2`).
+    let internal moments (centres: float[][]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
+        let k = centres.Length
+        let d = centres.[0].Length
+        let r = basis.R
+        let p = k * (r + 1)
+        let w = p + 1
+        let c2 = 2 * r
+        // Both bases side by side: column a < r of V_r, column r + a of V*_r (row-major d x 2r).
+        let v = Array.init (d * c2) (fun idx -> let j, a = idx / c2, idx % c2 in if a < r then basis.Vr.[j * r + a] else t.Star.Vr.[j * r + a - r])
+        let xs = Array.zeroCreate (Batch * d)
+        let xT = Array.zeroCreate (Batch * d)
+        let comp = Array.zeroCreate Batch
+        let proj = Array.zeroCreate (c2 * Batch)
+        let scores = Array.zeroCreate (2 * k * Batch)
+        let rows = Array.zeroCreate (Batch * w)
+        let gram = Array.zeroCreate (w * w)
+        let mutable start = 0
+        while start < count do
+            let b = min Batch (count - start)
+            drawBatch centres rng b xs comp
+            for s in 0 .. b - 1 do
+                for j in 0 .. d - 1 do xT.[j * b + s] <- xs.[s * d + j]
+            FunctionalAsymptotics.Kernels.MixtureKernels.ProjectColumns(ReadOnlySpan(xT, 0, d * b), b, d, ReadOnlySpan v, c2, Span(proj, 0, c2 * b))
+            // Gate scores, shifted by their maximum: U's at s 2K + i, U*'s at s 2K + K + i.
+            for s in 0 .. b - 1 do
+                let o = s * 2 * k
+                for half in 0 .. 1 do
+                    let bs = if half = 0 then basis else t.Star
+                    let oo = o + half * k
+                    let mutable mx = Double.NegativeInfinity
+                    for i in 0 .. k - 1 do
+                        let ui = bs.Vu.[i]
+                        let mutable acc = -bs.HalfNorms.[i]
+                        for a in 0 .. r - 1 do acc <- acc + ui.[a] * proj.[(half * r + a) * b + s]
+                        scores.[oo + i] <- acc
+                        if acc > mx then mx <- acc
+                    for i in 0 .. k - 1 do scores.[oo + i] <- scores.[oo + i] - mx
+            System.Numerics.Tensors.TensorPrimitives.Exp(ReadOnlySpan(scores, 0, 2 * k * b), Span(scores, 0, 2 * k * b))
+            for s in 0 .. b - 1 do
+                let o = s * 2 * k
+                let mutable se = 0.0
+                let mutable seStar = 0.0
+                for i in 0 .. k - 1 do
+                    se <- se + scores.[o + i]
+                    seStar <- seStar + scores.[o + k + i]
+                let ro = s * w
+                let mutable f = 0.0
+                for i in 0 .. k - 1 do
+                    let pi = scores.[o + i] / se
+                    let ui = basis.Vu.[i]
+                    let bo = ro + i * (r + 1)
+                    for a in 0 .. r - 1 do rows.[bo + a] <- pi * (proj.[a * b + s] - ui.[a])
+                    rows.[bo + r] <- pi
+                    let ai = t.AHat.[i]
+                    let mutable dot = t.Offset.[i]
+                    for a in 0 .. r - 1 do dot <- dot + ai.[a] * proj.[(r + a) * b + s]
+                    f <- f + scores.[o + k + i] / seStar * dot
+                rows.[ro + p] <- f
+            FunctionalAsymptotics.Kernels.MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(rows, 0, b * w), b, w, Span gram)
+            start <- start + b
+        let c = float count
+        let sigma = DenseMatrix.Create(p, p, fun a b -> (if a <= b then gram.[a * w + b] else gram.[b * w + a]) / c)
+        sigma :> Matrix<float>, DenseVector(Array.init p (fun a -> gram.[a * w + p] / c)) :> Vector<float>, gram.[p * w + p] / c
 
     /// The pipeline model. `thetaNorm`: 1 (paper text) or 10 (the authors' code); `populationDraws`: draws for
     /// the population moments at the fitted centres, per replicate (Appendix K: 2 10^5); `lawOptions`: the
@@ -82,65 +234,27 @@ module GaussianMixturePipeline =
         let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
         let limit = GaussianMixturePretraining.estimate Specialised k d beta { lawOptions with ThetaNorm = thetaNorm }
         let law = GaussianMixturePretraining.limitLaw sigma2 alpha limit
-        // f*(x) = sum_i pi*_i(x) (a_i^T (x - u*_i) + t_i), a_i = P* theta*_i (block i of theta*, first d entries).
-        let theta = GaussianMixture.thetaStar k d thetaNorm
-        let prStar = GaussianMixture.projector (k - 1) uStar
-        let aStar = Array.init k (fun i -> (prStar.P * DenseVector(theta.[i * (d + 1) .. i * (d + 1) + d - 1])).ToArray())
-        let tStar = Array.init k (fun i -> theta.[i * (d + 1) + d])
-        let starBasis = compactBasis uStar
-        let p = GaussianMixture.dEff k (k - 1)
-        // a_i^T (x - u*_i) = a_i^T x - a_i^T u*_i.
-        let aDotU = Array.init k (fun i -> Array.fold2 (fun acc a u -> acc + a * u) 0.0 aStar.[i] (uStar.Column(i).ToArray()))
-        let fStar (x: float[]) (proj: float[]) (s: float[]) (phiStar: float[]) =
-            compactFeatures starBasis x proj s phiStar
-            let mutable f = 0.0
-            for i in 0 .. k - 1 do
-                let ai = aStar.[i]
-                let mutable dot = -aDotU.[i]
-                for j in 0 .. d - 1 do dot <- dot + ai.[j] * x.[j]
-                f <- f + s.[i] * (dot + tStar.[i])
-            f
+        let fStar = target uStar thetaNorm
         let replicate (ctx: ReplicateContext) : ReplicateOutcome =
             let rng = ctx.Rng
             let random = new StreamRandom(rng)
             // Pre-training: EM on m draws, aligned to U*.
-            let z = Array.init ctx.M (fun _ -> let x = Array.zeroCreate d in drawInto centres rng x; x)
+            let z = drawSamples centres rng ctx.M
             let uHat =
                 GaussianMixtureEm.fit { GaussianMixtureEm.defaultOptions with Restarts = emRestarts; Seed = random.Next() } k z
                 |> GaussianMixtureEm.align uStar
             let basis = compactBasis uHat
-            let x = Array.zeroCreate d
-            let proj = Array.zeroCreate (k - 1)
-            let s = Array.zeroCreate k
-            let phi = Array.zeroCreate p
-            let phiStar = Array.zeroCreate p
-            let s2 = Array.zeroCreate k
-            // Population moments at U by common random numbers.
-            let accumulate (count: int) =
-                let gram = Array2D.zeroCreate p p
-                let cross = Array.zeroCreate p
-                let mutable ff = 0.0
-                for _ in 1 .. count do
-                    drawInto centres rng x
-                    compactFeatures basis x proj s phi
-                    let f = fStar x proj s2 phiStar
-                    ff <- ff + f * f
-                    for a in 0 .. p - 1 do
-                        let pa = phi.[a]
-                        cross.[a] <- cross.[a] + pa * f
-                        for b in a .. p - 1 do gram.[a, b] <- gram.[a, b] + pa * phi.[b]
-                let c = float count
-                let g = DenseMatrix.Create(p, p, fun a b -> (if a <= b then gram.[a, b] else gram.[b, a]) / c)
-                g :> Matrix<float>, DenseVector(cross |> Array.map (fun v -> v / c)) :> Vector<float>, ff / c
-            let sigmaU, cU, ffU = accumulate populationDraws
+            // Population moments at U by common random numbers, then the design's.
+            let sigmaU, cU, ffU = moments centres basis fStar rng populationDraws
             let cholU = sigmaU.Cholesky()
             let thetaU = cholU.Solve cU
             let rep = max 0.0 (ffU - cU.DotProduct thetaU)
-            let sigmaN, cN, _ = accumulate ctx.N
-            let thetaN = sigmaN.Cholesky().Solve cN
+            let sigmaN, cN, _ = moments centres basis fStar rng ctx.N
+            let cholN = sigmaN.Cholesky()
+            let thetaN = cholN.Solve cN
             let dt = thetaN - thetaU
             let leak = dt.DotProduct(sigmaU * dt)
-            let var = sigma2 * (sigmaN.Cholesky().Solve sigmaU).Trace()
+            let var = sigma2 * (cholN.Solve sigmaU).Trace()
             let nf = float ctx.N
             { Total = nf * rep + nf * leak + var; Pretrain = nf * rep; Leak = nf * leak; Variance = var }
         { Name = "gmm"

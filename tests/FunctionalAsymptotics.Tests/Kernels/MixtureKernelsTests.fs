@@ -46,4 +46,14 @@ let blockTests =
                 MixtureKernels.AccumulateCrossBlock(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c1)
                 MixtureKernels.AccumulateCrossBlockReference(ReadOnlySpan x, ReadOnlySpan y, rows, n, m, Span c2)
                 Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) c1 c2 |> Array.max) 1e-12 "cross block")
+        testCase "batched projections equal their plain-loop reference" (fun () ->
+            let rng = Random 8
+            for (rows, d, c) in [ (1, 1, 1); (7, 20, 6); (8, 3, 2); (256, 20, 6); (37, 9, 13) ] do
+                let xT = Array.init (d * rows) (fun _ -> rng.NextDouble() - 0.5)
+                let v = Array.init (d * c) (fun _ -> rng.NextDouble() - 0.5)
+                let p1 = Array.zeroCreate (c * rows)
+                let p2 = Array.zeroCreate (c * rows)
+                MixtureKernels.ProjectColumns(ReadOnlySpan xT, rows, d, ReadOnlySpan v, c, Span p1)
+                MixtureKernels.ProjectColumnsReference(ReadOnlySpan xT, rows, d, ReadOnlySpan v, c, Span p2)
+                Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) p1 p2 |> Array.max) 1e-14 (sprintf "rows %d, d %d, c %d" rows d c))
     ]

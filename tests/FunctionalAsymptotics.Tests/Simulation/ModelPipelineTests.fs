@@ -85,6 +85,47 @@ let tests =
             let limit = model.Law.Mean - model.SigmaSquaredDEff
             Expect.isTrue (pre > 0.5 * limit && pre < 2.0 * limit) (sprintf "mean n Rep %g vs limit %g" pre limit)
         }
+        test "gmm compact features are an isometric image of psi_U and the target is theta*^T psi_U*" {
+            let k, d = 4, 9
+            let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
+            let rng = Random 5
+            let u = uStar + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun _ _ -> 0.2 * (rng.NextDouble() - 0.5))
+            let basis = GaussianMixturePipeline.compactBasis u
+            let t = GaussianMixturePipeline.target uStar 10.0
+            let pr = FunctionalAsymptotics.Models.GaussianMixture.projector (k - 1) u
+            let prStar = FunctionalAsymptotics.Models.GaussianMixture.projector (k - 1) uStar
+            let theta = FunctionalAsymptotics.Models.GaussianMixture.thetaStar k d 10.0
+            let points = Array.init 12 (fun _ -> Array.init d (fun j -> 2.0 * float (j % k) + 2.0 * (rng.NextDouble() - 0.5)))
+            let compact = points |> Array.map (GaussianMixturePipeline.featuresAndTarget basis t)
+            let full = points |> Array.map (FunctionalAsymptotics.Models.GaussianMixture.features pr u)
+            let dot (a: float[]) (b: float[]) = Array.fold2 (fun acc x y -> acc + x * y) 0.0 a b
+            for i in 0 .. points.Length - 1 do
+                Expect.equal (fst compact.[i]).Length (k * k) "dimension K (r* + 1)"
+                let fFull = dot theta (FunctionalAsymptotics.Models.GaussianMixture.features prStar uStar points.[i])
+                Expect.isLessThan (abs (snd compact.[i] - fFull)) (1e-12 * max 1.0 (abs fFull)) (sprintf "f* at point %d" i)
+                for j in 0 .. points.Length - 1 do
+                    let a, b = dot (fst compact.[i]) (fst compact.[j]), dot full.[i] full.[j]
+                    Expect.isLessThan (abs (a - b)) (1e-12 * max 1.0 (abs b)) (sprintf "inner product (%d, %d)" i j)
+        }
+        test "gmm moments: the batched SIMD accumulation equals a plain sum over the same draws" {
+            let k, d = 3, 5
+            let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
+            let basis = GaussianMixturePipeline.compactBasis uStar
+            let t = GaussianMixturePipeline.target uStar 1.0
+            let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
+            let count = 700   // two full batches of 256 and a partial one
+            let sigma, c, ff = GaussianMixturePipeline.moments centres basis t (ReplicateStreams.derive 4UL 1 2) count
+            let xs = GaussianMixturePipeline.drawSamples centres (ReplicateStreams.derive 4UL 1 2) count
+            let rows = xs |> Array.map (GaussianMixturePipeline.featuresAndTarget basis t)
+            let p = k * k
+            for a in 0 .. p - 1 do
+                let ca = rows |> Array.averageBy (fun (phi, f) -> phi.[a] * f)
+                Expect.isLessThan (abs (c.[a] - ca)) 1e-13 (sprintf "cross moment %d" a)
+                for b in 0 .. p - 1 do
+                    let g = rows |> Array.averageBy (fun (phi, _) -> phi.[a] * phi.[b])
+                    Expect.isLessThan (abs (sigma.[a, b] - g)) 1e-13 (sprintf "Gram (%d, %d)" a b)
+            Expect.isLessThan (abs (ff - (rows |> Array.averageBy (fun (_, f) -> f * f)))) 1e-13 "mean f*^2"
+        }
         test "bad parameters are refused with the argument named" {
             Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> ModelPipelines.spectral 4 4 1.0 1.0 |> ignore) "k < d"
             Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException> (fun () -> ModelPipelines.factor 8 2 1 [| 1.0 |] 1.0 1.0 |> ignore) "beta length"
