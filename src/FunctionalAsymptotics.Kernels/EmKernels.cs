@@ -48,6 +48,7 @@ public static class EmKernels
     public static double EStep(ReadOnlySpan<double> blocked, int rows, int d, ReadOnlySpan<double> centres, Span<double> sums, Span<double> mass)
     {
         int k = Validate(blocked, rows, d, centres, sums, mass);
+        if (k == 4) return EStep4(blocked, rows, d, centres, sums, mass);
         Span<double> half = stackalloc double[k];
         for (int i = 0; i < k; i++)
         {
@@ -117,6 +118,81 @@ public static class EmKernels
         for (int i = 0; i < k; i++)
             for (int r = 0; r < d; r++) sums[i * d + r] = Vector512.Sum(accArray[r * k + i]);
         for (int i = 0; i < k; i++) mass[i] = Vector512.Sum(massArray[i]);
+        return Vector512.Sum(ll);
+    }
+
+    /// <summary><see cref="EStep"/> for K = 4 (the paper's Figures 3-4): scores, weights and masses in registers.</summary>
+    private static double EStep4(ReadOnlySpan<double> blocked, int rows, int d, ReadOnlySpan<double> centres, Span<double> sums, Span<double> mass)
+    {
+        double h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+        for (int r = 0; r < d; r++)
+        {
+            h0 += centres[r] * centres[r];
+            h1 += centres[d + r] * centres[d + r];
+            h2 += centres[2 * d + r] * centres[2 * d + r];
+            h3 += centres[3 * d + r] * centres[3 * d + r];
+        }
+        var accArray = new Vector512<double>[4 * d];
+        var centreArray = new Vector512<double>[4 * d];
+        for (int j = 0; j < 4 * d; j++) centreArray[j] = Vector512.Create(centres[(j % 4) * d + j / 4]);
+        ref var acc = ref MemoryMarshal.GetArrayDataReference(accArray);
+        ref var u = ref MemoryMarshal.GetArrayDataReference(centreArray);
+        ref double z0 = ref MemoryMarshal.GetReference(blocked);
+        Vector512<double> m0 = default, m1 = default, m2 = default, m3 = default, ll = default;
+        var half = Vector512.Create(0.5);
+        int blocks = (rows + BlockWidth - 1) / BlockWidth;
+        for (int b = 0; b < blocks; b++)
+        {
+            nuint baseIndex = (nuint)(b * d * BlockWidth);
+            var s0 = Vector512.Create(-0.5 * h0);
+            var s1 = Vector512.Create(-0.5 * h1);
+            var s2 = Vector512.Create(-0.5 * h2);
+            var s3 = Vector512.Create(-0.5 * h3);
+            var xx = Vector512<double>.Zero;
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
+                ref var ur = ref Unsafe.Add(ref u, 4 * r);
+                xx = Vector512.FusedMultiplyAdd(z, z, xx);
+                s0 = Vector512.FusedMultiplyAdd(z, ur, s0);
+                s1 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 1), s1);
+                s2 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 2), s2);
+                s3 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 3), s3);
+            }
+            var mx = Vector512.Max(Vector512.Max(s0, s1), Vector512.Max(s2, s3));
+            var e0 = Vector512.Exp(s0 - mx);
+            var e1 = Vector512.Exp(s1 - mx);
+            var e2 = Vector512.Exp(s2 - mx);
+            var e3 = Vector512.Exp(s3 - mx);
+            var se = (e0 + e1) + (e2 + e3);
+            var term = mx + Vector512.Log(se) - half * xx;
+            var inv = Vector512<double>.One / se;
+            int valid = Math.Min(BlockWidth, rows - b * BlockWidth);
+            if (valid < BlockWidth)
+            {
+                var mask = LaneMask(valid);
+                term = Vector512.ConditionalSelect(mask, term, Vector512<double>.Zero);
+                inv = Vector512.ConditionalSelect(mask, inv, Vector512<double>.Zero);
+            }
+            ll += term;
+            var g0 = e0 * inv;
+            var g1 = e1 * inv;
+            var g2 = e2 * inv;
+            var g3 = e3 * inv;
+            m0 += g0; m1 += g1; m2 += g2; m3 += g3;
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
+                ref var ar = ref Unsafe.Add(ref acc, 4 * r);
+                ar = Vector512.FusedMultiplyAdd(g0, z, ar);
+                Unsafe.Add(ref ar, 1) = Vector512.FusedMultiplyAdd(g1, z, Unsafe.Add(ref ar, 1));
+                Unsafe.Add(ref ar, 2) = Vector512.FusedMultiplyAdd(g2, z, Unsafe.Add(ref ar, 2));
+                Unsafe.Add(ref ar, 3) = Vector512.FusedMultiplyAdd(g3, z, Unsafe.Add(ref ar, 3));
+            }
+        }
+        for (int i = 0; i < 4; i++)
+            for (int r = 0; r < d; r++) sums[i * d + r] = Vector512.Sum(accArray[r * 4 + i]);
+        mass[0] = Vector512.Sum(m0); mass[1] = Vector512.Sum(m1); mass[2] = Vector512.Sum(m2); mass[3] = Vector512.Sum(m3);
         return Vector512.Sum(ll);
     }
 
