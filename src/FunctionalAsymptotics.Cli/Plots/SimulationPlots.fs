@@ -91,7 +91,8 @@ let figure3 (path: string) (model: PipelineModel) (spec: RunSpec) (outcomes: Rep
     for p in [ total; pre; var ] do p.ShowLegend(Alignment.LowerRight) |> ignore
     savePanels path [| total; pre; var |]
 
-/// Figure 4: KS distances (total, pre-training) and the variance tail probability against `log10 n`.
+/// Figure 4: KS distances (total, pre-training) and the variance tail probability against `log10 n`, with the
+/// 99% sampling band of the KS statistic for R replicates, `1.628 / sqrt R` (dashed).
 let figure4 (path: string) (summaries: GridSummary[]) : unit =
     let plot = new Plot()
     plot.Title("convergence metrics", Nullable())
@@ -103,6 +104,12 @@ let figure4 (path: string) (summaries: GridSummary[]) : unit =
                        "variance concentration tail", summaries |> Array.map (fun s -> s.PVar) ] do
         let line = plot.Add.Scatter(xs, ys, Nullable())
         line.LegendText <- label
+    // The 99% quantile of the Kolmogorov statistic for R replicates: the distances' sampling band.
+    let reps = if summaries.Length = 0 then 0 else summaries |> Array.map (fun s -> s.Reps) |> Array.min
+    if reps > 0 then
+        let band = plot.Add.HorizontalLine(1.628 / sqrt (float reps))
+        band.LinePattern <- LinePattern.Dashed
+        band.LegendText <- sprintf "KS 99%% sampling band, R = %d" reps
     plot.Axes.SetLimitsY(0.0, 1.0)
     plot.ShowLegend(Alignment.UpperRight) |> ignore
     plot.SavePng(path, PanelWidth, PanelHeight) |> ignore
