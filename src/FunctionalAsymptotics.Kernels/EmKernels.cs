@@ -91,16 +91,7 @@ public static class EmKernels
                 Unsafe.Add(ref score, i) = e;
                 se += e;
             }
-            var term = mx + Vector512.Log(se) - Vector512.Create(0.5) * xx;
-            var inv = Vector512<double>.One / se;
-            int valid = Math.Min(BlockWidth, rows - b * BlockWidth);
-            if (valid < BlockWidth)
-            {
-                var mask = LaneMask(valid);
-                term = Vector512.ConditionalSelect(mask, term, Vector512<double>.Zero);
-                inv = Vector512.ConditionalSelect(mask, inv, Vector512<double>.Zero);
-            }
-            ll += term;
+            ll += LogLikelihoodAndWeight(mx, se, xx, rows - b * BlockWidth, out var inv);
             for (int i = 0; i < k; i++)
             {
                 var g = Unsafe.Add(ref score, i) * inv;
@@ -139,7 +130,6 @@ public static class EmKernels
         ref var u = ref MemoryMarshal.GetArrayDataReference(centreArray);
         ref double z0 = ref MemoryMarshal.GetReference(blocked);
         Vector512<double> m0 = default, m1 = default, m2 = default, m3 = default, ll = default;
-        var half = Vector512.Create(0.5);
         int blocks = (rows + BlockWidth - 1) / BlockWidth;
         for (int b = 0; b < blocks; b++)
         {
@@ -165,16 +155,7 @@ public static class EmKernels
             var e2 = Vector512.Exp(s2 - mx);
             var e3 = Vector512.Exp(s3 - mx);
             var se = (e0 + e1) + (e2 + e3);
-            var term = mx + Vector512.Log(se) - half * xx;
-            var inv = Vector512<double>.One / se;
-            int valid = Math.Min(BlockWidth, rows - b * BlockWidth);
-            if (valid < BlockWidth)
-            {
-                var mask = LaneMask(valid);
-                term = Vector512.ConditionalSelect(mask, term, Vector512<double>.Zero);
-                inv = Vector512.ConditionalSelect(mask, inv, Vector512<double>.Zero);
-            }
-            ll += term;
+            ll += LogLikelihoodAndWeight(mx, se, xx, rows - b * BlockWidth, out var inv);
             var g0 = e0 * inv;
             var g1 = e1 * inv;
             var g2 = e2 * inv;
@@ -229,6 +210,24 @@ public static class EmKernels
             }
         }
         return total;
+    }
+
+    /// <summary>
+    /// Per lane of a block: the log-likelihood term <c>mx + log(se) - |z|^2 / 2</c> and the weight scale
+    /// <c>1 / se</c> (responsibilities <c>e_i / se</c>), both zero on the padding lanes (<c>lane &gt;= remaining</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> LogLikelihoodAndWeight(Vector512<double> mx, Vector512<double> se, Vector512<double> xx, int remaining, out Vector512<double> inv)
+    {
+        var term = mx + Vector512.Log(se) - Vector512.Create(0.5) * xx;
+        inv = Vector512<double>.One / se;
+        if (remaining < BlockWidth)
+        {
+            var mask = LaneMask(remaining);
+            term = Vector512.ConditionalSelect(mask, term, Vector512<double>.Zero);
+            inv = Vector512.ConditionalSelect(mask, inv, Vector512<double>.Zero);
+        }
+        return term;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
