@@ -222,9 +222,8 @@ let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>)
 /// variance part does not depend on it, so each replicate rescales as `n Rep / c^2`, `n Leak / c^2`, and the
 /// limit law's weights as `lambda_j / c^2`.
 let private unitNormView (parameters: Map<string, float>) (spec: RunSpec) (model: PipelineModel) (atNorm: GridSummary[])
-                         (records: ReplicateRecord seq) (band: float) : string list =
+                         (records: ReplicateRecord[]) (band: float) : string list =
     let c = parameters |> Map.tryFind "theta-norm" |> Option.defaultValue 1.0
-    let records = Seq.toArray records
     // Sample standard deviation of the variance part per n: its finite-n fluctuation around sigma^2 d_eff.
     let sdVariance (n: int) =
         let v = records |> Array.filter (fun r -> r.N = n) |> Array.map (fun r -> r.Outcome.Variance)
@@ -275,7 +274,8 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
             let status = Simulate.execute progress model spec simDir { RunOptions.defaults with Resume = resume } cancel
             if status = Cancelled then raise (OperationCanceledException "fa reproduce: stopped; rerun the same command to resume")
             Simulate.report TextWriter.Null false true false model spec simDir |> ignore
-            let summaries = Engine.summarize model spec (Store.readRecords simDir)
+            let records = Store.readRecords simDir |> Seq.toArray
+            let summaries = Engine.summarize model spec records
             lines.Add(sprintf "Parameters: %s; limit: `%O`; population moments %s." (String.Join(", ", parameters |> Map.toList |> List.map (fun (k, v) -> sprintf "%s = %g" k v))) model.Law
                         (if model.PopulationMomentError = 0.0 then "exact" else sprintf "by Monte Carlo (largest standard error %.3g)" model.PopulationMomentError))
             lines.Add ""
@@ -296,7 +296,7 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
                         last.N (if last.KsTotal < band then "inside" else "NOT inside") (if last.KsPretrain < band then "inside" else "NOT inside") reps band)
             if name = "gmm" then
                 lines.Add ""
-                lines.AddRange(unitNormView parameters spec model summaries (Store.readRecords simDir) band)
+                lines.AddRange(unitNormView parameters spec model summaries records band)
             lines.Add ""
 
 /// Runs `fa reproduce` into `dir` with `profile`; `progress` receives progress bars (None: silent).

@@ -74,20 +74,12 @@ module GaussianMixturePipeline =
 
     /// Projected responsibilities (6.3) from `proj`: `s_i = softmax_i((V_r^T u_i)^T proj - |V_r^T u_i|^2 / 2)`.
     let private gates (b: Basis) (proj: float[]) (s: float[]) =
-        let k = b.Vu.Length
-        let mutable mx = Double.NegativeInfinity
-        for i in 0 .. k - 1 do
+        for i in 0 .. b.Vu.Length - 1 do
             let ui = b.Vu.[i]
             let mutable acc = -b.HalfNorms.[i]
             for a in 0 .. b.R - 1 do acc <- acc + ui.[a] * proj.[a]
             s.[i] <- acc
-            if acc > mx then mx <- acc
-        let mutable se = 0.0
-        for i in 0 .. k - 1 do
-            let e = Math.Exp(s.[i] - mx)
-            s.[i] <- e
-            se <- se + e
-        for i in 0 .. k - 1 do s.[i] <- s.[i] / se
+        FunctionalAsymptotics.Kernels.MixtureKernels.SoftmaxInPlace(Span s)
 
     /// Scratch of `writeRow`.
     type private Scratch = { Proj: float[]; S: float[]; ProjStar: float[]; SStar: float[] }

@@ -14,6 +14,8 @@ type ReplicateRng internal (s0: uint64, s1: uint64, s2: uint64, s3: uint64) =
     let mutable s3 = s3
     let mutable spareNormal = 0.0
     let mutable hasSpareNormal = false
+    // FillNormal's uniforms and normals (u1, u2, z1, z2; 256 each), allocated on its first call.
+    let mutable fillScratch : float[][] = [||]
 
     static member inline private Rotl(x: uint64, k: int) = (x <<< k) ||| (x >>> (64 - k))
 
@@ -73,10 +75,8 @@ type ReplicateRng internal (s0: uint64, s1: uint64, s2: uint64, s3: uint64) =
     /// `r sin(2 pi u2)` into the rest (`r = sqrt(-2 log u1)`; for odd `c` the last sine is dropped).
     /// Several times faster than `NextNormal` per draw; does not touch `NextNormal`'s kept spare.
     member this.FillNormal(destination: Span<float>) : unit =
-        let u1 = Array.zeroCreate 256
-        let u2 = Array.zeroCreate 256
-        let z1 = Array.zeroCreate 256
-        let z2 = Array.zeroCreate 256
+        if fillScratch.Length = 0 then fillScratch <- Array.init 4 (fun _ -> Array.zeroCreate 256)
+        let u1, u2, z1, z2 = fillScratch.[0], fillScratch.[1], fillScratch.[2], fillScratch.[3]
         let mutable start = 0
         while start < destination.Length do
             let c = min 512 (destination.Length - start)
