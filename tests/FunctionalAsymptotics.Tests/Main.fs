@@ -41,6 +41,9 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Simulation.VerdictTests.tests
+        Asymptotics.CrossoverTests.tests
+        Models.ModelRegistryTests.tests
     ]
 
 [<EntryPoint>]

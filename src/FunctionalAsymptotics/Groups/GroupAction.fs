@@ -167,6 +167,26 @@ module GroupAction =
                     let binary = Linalg.values g |> Array.sumBy (fun x -> min (abs x) (abs (x - 1.0)))
                     binary + orthogonalResidual kBlocks g }
 
+    /// The trivial group `{e}` on `R^{rows x cols}` with features of dimension `featureDimension`: for a
+    /// model whose population minimiser is unique (identifiable without a quotient). The element is the
+    /// 1 x 1 identity, `rho(e) = I`, the vertical space is `{0}` and alignment is the identity.
+    let trivial (rows: int) (cols: int) (featureDimension: int) : GroupAction =
+        positive "rows" rows
+        positive "cols" cols
+        positive "featureDimension" featureDimension
+        { Name = sprintf "the trivial group on R^{%dx%d}" rows cols
+          PointRows = rows
+          PointCols = cols
+          ElementSize = 1
+          FeatureDimension = featureDimension
+          Act = fun _ w -> w.Clone()
+          Rho = fun _ -> Linalg.eye featureDimension
+          Generators = [||]
+          Infinitesimal = fun _ w -> Linalg.zeros w.RowCount w.ColumnCount
+          Align = fun _ _ -> Linalg.eye 1
+          RandomElement = fun _ -> Linalg.eye 1
+          ElementResidual = fun g -> if g.RowCount <> 1 || g.ColumnCount <> 1 then Double.PositiveInfinity else abs (g.[0, 0] - 1.0) }
+
     let private checkPointShape (action: GroupAction) (argument: string) (w: Matrix<float>) =
         Linalg.checkShape argument action.PointRows action.PointCols w
         Linalg.checkFinite argument w
