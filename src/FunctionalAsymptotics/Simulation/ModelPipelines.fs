@@ -26,7 +26,7 @@ type internal StreamRandom(rng: ReplicateRng) =
     override this.NextBytes(buffer: Span<byte>) =
         for i in 0 .. buffer.Length - 1 do buffer.[i] <- byte (rng.NextUInt64() >>> 56)
 
-/// Simulation adapters for the spectral and factor models (CASE-STUDIES.md sections 1-2): each replicate
+/// Simulation adapters for the spectral and factor models (docs/case-studies.md §1-2): each replicate
 /// draws `m` pre-training samples, fits them with the model's estimator, draws the `n`-point Gaussian
 /// design with its labels, and computes `E_mn` and its parts exactly by Proposition B.1
 /// (`ConditionalRisk.linearGaussian`: the features are linear and the design Gaussian, so every population

@@ -13,7 +13,7 @@ type MixtureRoute =
     /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
     /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
     | Specialised
-    /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
+    /// The generic horizontal-lift computation (docs/theory.md section 3–4) with the trivial vertical space of
     /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
     /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
     | Generic
@@ -49,7 +49,7 @@ type MixtureLimit =
       RStar: int
       /// `d_eff = K (r* + 1)`.
       DEff: int
-      /// Numerical rank of the joint Gram of `(psi, a)` (THEORY.md section 4, baseline).
+      /// Numerical rank of the joint Gram of `(psi, a)` (docs/theory.md section 4, baseline).
       DBase: int
       /// Norm of `theta*` used.
       ThetaNorm: float
@@ -345,7 +345,7 @@ module GaussianMixturePretraining =
     let limitLaw (sigma2: float) (alpha: float) (m: MixtureLimit) : LimitLaw =
         LimitLaw.create sigma2 m.DEff alpha m.Weights
 
-    /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (THEORY.md section 4).
+    /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (docs/theory.md section 4).
     let alpha0 (sigma2: float) (m: MixtureLimit) : float option =
         if m.DBase > m.DEff && sigma2 > 0.0 then Some(m.PretrainMean / (sigma2 * float (m.DBase - m.DEff))) else None
 
