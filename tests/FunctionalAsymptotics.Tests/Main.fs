@@ -41,6 +41,7 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Docs.DocsTests.tests
     ]
 
 [<EntryPoint>]
