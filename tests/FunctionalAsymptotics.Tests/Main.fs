@@ -44,6 +44,7 @@ let allTests =
         Simulation.VerdictTests.tests
         Asymptotics.CrossoverTests.tests
         Models.ModelRegistryTests.tests
+        Docs.DocsTests.tests
     ]
 
 [<EntryPoint>]

@@ -224,7 +224,7 @@ let private unitNormView (parameters: Map<string, float>) (spec: RunSpec) (model
     [ yield sprintf "The variance part `sigma^2 tr(Sigma_U Sigma_n^-1)` fluctuates around its limit `sigma^2 d_eff` with the standard deviation `sd(V)` below, of order `1 / sqrt n`; the limit law of the total puts a point mass there plus the pre-training term `alpha^-1 ||L(Z)||^2`, whose standard deviation is %s at `|theta*| = %g` and %s at `|theta*| = 1`. The Kolmogorov distance of the total closes once `sd(V)` is small against that spread." (inv (sqrt (LimitLaw.variance law))) c (inv (sqrt (LimitLaw.variance unitLaw)))
       if c <> 1.0 then
           yield ""
-          yield sprintf "`theta*` has norm %g here, as in the authors' code behind Figures 3-4 (the paper's text says 1; CASE-STUDIES.md section 3). The same replicates at `|theta*| = 1`, rescaled exactly (`Rep` and `Leak` are quadratic in `theta*`, the variance part does not depend on it; the law's weights scale by `1/c^2`, `c = %g`):" c c
+          yield sprintf "`theta*` has norm %g here, as in the authors' code behind Figures 3-4 (the paper's text says 1; docs/case-studies.md §3). The same replicates at `|theta*| = 1`, rescaled exactly (`Rep` and `Leak` are quadratic in `theta*`, the variance part does not depend on it; the law's weights scale by `1/c^2`, `c = %g`):" c c
       yield ""
       yield! table [ "n"; "sd(V)"; "KS total, norm 1"; "band"; sprintf "KS total, norm %g" c; "mean E_mn ± se, norm 1"; "limit mean, norm 1" ]
                 [ for s, a in Array.zip unit atNorm ->

@@ -1,4 +1,4 @@
-/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (THEORY.md section 6, Appendix K),
+/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (docs/theory.md section 6, Appendix K),
 /// checkpointed, shardable and resumable.
 module FunctionalAsymptotics.Cli.Commands.Simulate
 

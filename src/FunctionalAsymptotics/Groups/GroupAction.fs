@@ -6,7 +6,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// A compact matrix group `G` acting on a parameter space `R^{PointRows x PointCols}` (paper Section 4,
-/// Appendix E.1; THEORY.md section 2). Group elements are `ElementSize x ElementSize` orthogonal matrices
+/// Appendix E.1; docs/theory.md section 2). Group elements are `ElementSize x ElementSize` orthogonal matrices
 /// (orthogonal matrices for `O(k)`, permutation matrices for `S_K`): composition is the matrix product,
 /// the identity is `I`, the inverse is the transpose. `Act` is a **left** action,
 /// `Act (g h) w = Act g (Act h w)`; right multiplication is written as the left action `g . A = A g^T`.
@@ -217,7 +217,7 @@ module GroupAction =
         Array.init basis.ColumnCount (fun j -> Linalg.ofColumnMajor r c (basis.Column(j).ToArray()))
 
     /// An orthonormal (Frobenius) basis of the vertical space `Ver(w) = span { xi . w : xi in g }`, the
-    /// tangent space of the orbit at `w` (THEORY.md section 3, step 2). Empty for a finite group. Its
+    /// tangent space of the orbit at `w` (docs/theory.md section 3, step 2). Empty for a finite group. Its
     /// dimension is `dim G` minus the dimension of the stabiliser (rank decided with
     /// `verticalRankTolerance`).
     let verticalBasis (action: GroupAction) (w: Matrix<float>) : Matrix<float>[] =
@@ -228,7 +228,7 @@ module GroupAction =
             Linalg.rangeBasis verticalRankTolerance (stackColumns (w.RowCount * w.ColumnCount) vs)
             |> unstack w.RowCount w.ColumnCount
 
-    /// An orthonormal basis of the horizontal space `Hor(w) = Ver(w)^perp` in `R^{q0}` (THEORY.md
+    /// An orthonormal basis of the horizontal space `Hor(w) = Ver(w)^perp` in `R^{q0}` (docs/theory.md
     /// section 3, step 3).
     let horizontalBasis (action: GroupAction) (w: Matrix<float>) : Matrix<float>[] =
         let ver = verticalBasis action w

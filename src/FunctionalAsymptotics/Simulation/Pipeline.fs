@@ -16,7 +16,7 @@ type ReplicateContext =
     }
 
 /// One replicate of the two-stage pipeline: `E_mn = n (R - sigma^2)` and its three parts from the exact
-/// conditional risk (Proposition B.1, THEORY.md section 5), each scaled by `n`.
+/// conditional risk (Proposition B.1, docs/theory.md section 5), each scaled by `n`.
 [<Struct>]
 type ReplicateOutcome =
     {

@@ -6,7 +6,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The Gaussian mixture with subspace-aware gating (paper Section 6.3, eqs. (6.3)–(6.4); Appendix J;
-/// CASE-STUDIES.md §3). Parameter `U = (u_1, ..., u_K) in R^{d x K}` (centres as columns); `S_K`
+/// docs/case-studies.md §3). Parameter `U = (u_1, ..., u_K) in R^{d x K}` (centres as columns); `S_K`
 /// permutes the columns and the K feature blocks (block length `d + 1`).
 [<RequireQualifiedAccess>]
 module GaussianMixtureLoss =

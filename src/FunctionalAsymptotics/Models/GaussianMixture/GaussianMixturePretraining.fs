@@ -13,7 +13,7 @@ type MixtureRoute =
     /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
     /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
     | Specialised
-    /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
+    /// The generic horizontal-lift computation (docs/theory.md section 3–4) with the trivial vertical space of
     /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
     /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
     | Generic
@@ -49,7 +49,7 @@ type MixtureLimit =
       RStar: int
       /// `d_eff = K (r* + 1)`.
       DEff: int
-      /// Numerical rank of the joint Gram of `(psi, a)` (THEORY.md section 4, baseline).
+      /// Numerical rank of the joint Gram of `(psi, a)` (docs/theory.md section 4, baseline).
       DBase: int
       /// Norm of `theta*` used.
       ThetaNorm: float
