@@ -102,6 +102,23 @@ module Model =
     let ofSpec (spec: ModelSpec<'Z>) : Model<'Z> =
         { Spec = spec; Descriptor = None; ClosedForms = []; Specialised = []; Simulation = None; PriorArt = None }
 
+    /// A model of the paper's linear case studies (Sections 6.1-6.2): exact population moments in `spec`, a
+    /// descriptor model, the corrected and the printed corollary (`closed route` for route "closed" and
+    /// "paper"; `corollary` names it, e.g. "Corollary 6.3"), the simulation adapter and a prior-art bound
+    /// `(reference, bound at alpha, pre-training term)`.
+    let caseStudy (spec: ModelSpec<'Z>) (descriptor: DescriptorModel) (corollary: string) (closed: string -> AsymptoticSummary)
+                  (simulation: float -> PipelineModel) (reference: string, bound: float -> float, pretrainTerm: float) : Model<'Z> =
+        { Spec = spec
+          Descriptor = Some descriptor
+          ClosedForms =
+            [ { Route = "closed"; Description = sprintf "corrected %s (docs/errata.md)" corollary; Compute = fun () -> closed "closed" }
+              { Route = "paper"; Description = sprintf "%s as printed" corollary; Compute = fun () -> closed "paper" } ]
+          Specialised = []
+          Simulation = Some simulation
+          PriorArt =
+            Some(fun alpha pretrainMean ->
+                { Reference = reference; Bound = bound alpha; PretrainTerm = pretrainTerm; ImprovementFactor = pretrainTerm / pretrainMean }) }
+
     /// The routes a model offers, the default first: the specialised provider, `horizontal` when the
     /// specification has closed-form population moments, `descriptor` when there is a descriptor model, then
     /// the closed forms.

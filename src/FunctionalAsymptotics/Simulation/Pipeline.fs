@@ -61,6 +61,18 @@ type PipelineModel =
         Replicate: ReplicateContext -> ReplicateOutcome
     }
 
+/// Functions on pipeline models.
+[<RequireQualifiedAccess>]
+module PipelineModel =
+    /// A pipeline whose population moments are exact (`PopulationMomentError = 0`): the limit law of
+    /// `summary` at `alpha` (Theorem 5.1), `sigma^2 d_eff` from it, and the replicate function.
+    let exact (name: string) (alpha: float) (summary: AsymptoticSummary) (replicate: ReplicateContext -> ReplicateOutcome) : PipelineModel =
+        { Name = name
+          Law = AsymptoticSummary.limitLaw alpha summary
+          SigmaSquaredDEff = summary.Sigma2 * float summary.DEff
+          PopulationMomentError = 0.0
+          Replicate = replicate }
+
 /// A numeric model parameter with its default and meaning (the CLI shows these in the help).
 type ModelParameter =
     {

@@ -11,19 +11,8 @@ module FactorModel =
 
     /// The model of a configuration.
     let create (cfg: FactorConfig) : Model<float[]> =
-        { Spec = Factor.spec cfg
-          Descriptor = Some(Factor.descriptorModel cfg)
-          ClosedForms =
-            [ { Route = "closed"; Description = "corrected Corollary 6.4 (docs/errata.md)"; Compute = fun () -> Factor.closedSummary "closed" cfg }
-              { Route = "paper"; Description = "Corollary 6.4 as printed"; Compute = fun () -> Factor.closedSummary "paper" cfg } ]
-          Specialised = []
-          Simulation = Some(FactorPipeline.create cfg)
-          PriorArt =
-            Some(fun alpha pretrainMean ->
-                { Reference = "Ge et al. 2024, Thm 4.4"
-                  Bound = Factor.geBound cfg alpha
-                  PretrainTerm = Factor.gePretrainTerm cfg
-                  ImprovementFactor = Factor.geImprovement cfg pretrainMean }) }
+        Model.caseStudy (Factor.spec cfg) (Factor.descriptorModel cfg) "Corollary 6.4" (fun route -> Factor.closedSummary route cfg)
+            (FactorPipeline.create cfg) ("Ge et al. 2024, Thm 4.4", Factor.geBound cfg, Factor.gePretrainTerm cfg)
 
     /// Registry entry `factor` (parameters d, k, seed, sigma-nu2, beta; loadings `Factor.drawLoadings seed d k`,
     /// `beta* = (beta, .., beta)`).

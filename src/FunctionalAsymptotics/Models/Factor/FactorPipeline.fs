@@ -22,14 +22,10 @@ module FactorPipeline =
         let summary = TwoStage.horizontal sp
         let b = ModelSpec.targetCoefficients sp
         let sStar = Factor.covariance cfg
-        { Name = "factor"
-          Law = AsymptoticSummary.limitLaw alpha summary
-          SigmaSquaredDEff = sp.Sigma2 * float summary.DEff
-          PopulationMomentError = 0.0
-          Replicate =
+        PipelineModel.exact "factor" alpha summary (
             fun ctx ->
                 let rng = new StreamRandom(ctx.Rng)
                 let x = DenseMatrix.OfRowArrays(Array.init ctx.M (fun _ -> Factor.sample cfg rng))
                 let aHat = Factor.fitPpca k x
                 let design, _ = Factor.sampleDownstream cfg ctx.N rng
-                ReplicateOutcome.ofRisk ctx.N (ConditionalRisk.linearGaussian sStar sp.Sigma2 b (Factor.featureMatrix aHat) design) }
+                ReplicateOutcome.ofRisk ctx.N (ConditionalRisk.linearGaussian sStar sp.Sigma2 b (Factor.featureMatrix aHat) design))

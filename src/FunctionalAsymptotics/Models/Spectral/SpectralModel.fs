@@ -11,19 +11,8 @@ module SpectralModel =
 
     /// The model of a configuration.
     let create (cfg: SpectralConfig) : Model<float[]> =
-        { Spec = Spectral.spec cfg
-          Descriptor = Some(Spectral.descriptorModel cfg)
-          ClosedForms =
-            [ { Route = "closed"; Description = "corrected Corollary 6.3 ((H.39), docs/errata.md)"; Compute = fun () -> Spectral.closedSummary "closed" cfg }
-              { Route = "paper"; Description = "Corollary 6.3 as printed"; Compute = fun () -> Spectral.closedSummary "paper" cfg } ]
-          Specialised = []
-          Simulation = Some(SpectralPipeline.create cfg)
-          PriorArt =
-            Some(fun alpha pretrainMean ->
-                { Reference = "Cabannes et al. 2023, Thm 4"
-                  Bound = Spectral.cabannesBound cfg alpha
-                  PretrainTerm = Spectral.cabannesPretrainTerm cfg
-                  ImprovementFactor = Spectral.cabannesImprovement cfg pretrainMean }) }
+        Model.caseStudy (Spectral.spec cfg) (Spectral.descriptorModel cfg) "Corollary 6.3 ((H.39))" (fun route -> Spectral.closedSummary route cfg)
+            (SpectralPipeline.create cfg) ("Cabannes et al. 2023, Thm 4", Spectral.cabannesBound cfg, Spectral.cabannesPretrainTerm cfg)
 
     /// Registry entry `spectral` (parameters d, k, sigma2; `C = diag(1, 1/2, .., 1/d)`, `Sigma_pre = I`,
     /// `beta* = 1`: `Spectral.defaultConfig`).

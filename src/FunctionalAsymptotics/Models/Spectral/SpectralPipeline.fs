@@ -23,11 +23,7 @@ module SpectralPipeline =
         let summary = TwoStage.horizontal (Spectral.spec cfg)
         let b = Spectral.aStar(cfg).TransposeThisAndMultiply(DenseVector(cfg.Beta)).ToArray()
         let eye = Linalg.eye cfg.D
-        { Name = "spectral"
-          Law = AsymptoticSummary.limitLaw alpha summary
-          SigmaSquaredDEff = cfg.Sigma2 * float summary.DEff
-          PopulationMomentError = 0.0
-          Replicate =
+        PipelineModel.exact "spectral" alpha summary (
             fun ctx ->
                 let rng = new StreamRandom(ctx.Rng)
                 let zs = Array.init ctx.M (fun _ -> Spectral.sample cfg rng)
@@ -35,4 +31,4 @@ module SpectralPipeline =
                 if not (fit.GradientNorm <= 1e-10) then
                     raise (ConvergenceException("spectral pre-training (Riemannian Newton)", 0, fit.GradientNorm, 1e-10))
                 let design, _ = Spectral.sampleDownstream cfg ctx.N rng
-                ReplicateOutcome.ofRisk ctx.N (ConditionalRisk.linearGaussian eye cfg.Sigma2 b fit.Point design) }
+                ReplicateOutcome.ofRisk ctx.N (ConditionalRisk.linearGaussian eye cfg.Sigma2 b fit.Point design))
