@@ -41,13 +41,20 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Cli.CommonTests.tests
+        Cli.CommandContractTests.tests
+        Cli.FuzzTests.tests
     ]
 
 [<EntryPoint>]
 let main argv =
     let mutable summary : Impl.TestRunSummary option = None
+    // No colour or cursor escapes when the output is not a terminal (CI logs, pipes): colour level 0, no spinner.
     let config =
-        [ CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s)) ]
+        [ yield CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s))
+          if Console.IsOutputRedirected then
+              yield CLIArguments.Colours 0
+              yield CLIArguments.No_Spinner ]
     let code = runTestsWithCLIArgs config argv allTests
     let passed, failed =
         match summary with
