@@ -97,7 +97,7 @@ let tests =
             let code3 = FunctionalAsymptotics.Cli.Program.run { Out = broken; Error = broken } [| "law"; "--help" |]
             Expect.equal code3 0 "help with stdout unwritable still exits 0")
 
-        testCase "Ctrl-C: a cooperating command sees its token cancelled; outside one, the request is refused (fa exits 130)" (fun () ->
+        testSequenced <| testCase "Ctrl-C: a cooperating command sees its token cancelled; outside one, the request is refused (fa exits 130)" (fun () ->
             Expect.isFalse (Interrupt.request ()) "no cooperating command"
             let code =
                 Interrupt.cooperate (fun token ->
