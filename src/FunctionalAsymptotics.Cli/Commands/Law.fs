@@ -111,12 +111,31 @@ let checkFinite (r: LawReport) =
     for p, v in r.Quantile do if p > 0.0 && p < 1.0 then check (sprintf "the %s quantile" (format p)) v
     check "the error bound" r.ErrorBound
 
+/// A moment in scientific notation: `format value` when it is a finite double, else (it overflowed) the
+/// decimal form of `sign * exp(logAbs)`, e.g. `5.000000E400`, so no moment prints as an infinity or NaN.
+let formatMoment (value: float) (logAbs: float) : string =
+    if Double.IsFinite value then format value
+    else
+        let log10 = logAbs / Math.Log 10.0
+        let exponent = Math.Floor log10
+        let sign = if value < 0.0 then "-" else ""
+        String.Format(Globalization.CultureInfo.InvariantCulture, "{0}{1:F6}E{2}", sign, Math.Pow(10.0, log10 - exponent), exponent)
+
+/// The mean, variance and standard deviation as printed: numbers, or strings in scientific notation
+/// beyond the double range (see `formatMoment`).
+let private moments (r: LawReport) =
+    let law = r.Law
+    [| "mean", law.Mean, law.LogAbsMean
+       "variance", law.Variance, law.LogVariance
+       "standardDeviation", law.StandardDeviation, 0.5 * law.LogVariance |]
+
 /// The report as one JSON object (see `LawArgs.Json`).
 let toJson (r: LawReport) : string =
     Json.render (fun w ->
         w.WriteStartObject()
-        Json.property w "mean" r.Law.Mean
-        Json.property w "variance" r.Law.Variance
+        for name, value, logAbs in moments r |> Array.take 2 do
+            if Double.IsFinite value then Json.property w name value
+            else w.WriteString(name, formatMoment value logAbs)
         let pairs (name: string) (key: string) (xs: (float * float)[]) =
             w.WriteStartArray name
             for x, v in xs do
@@ -139,9 +158,9 @@ let render (console: IAnsiConsole) (r: LawReport) =
     table.AddColumn("quantity") |> ignore
     table.AddColumn(TableColumn("value").RightAligned()) |> ignore
     let row (name: string) (value: string) = table.AddRow([| Text(name) :> Rendering.IRenderable; Text(value) |]) |> ignore
-    row "mean" (format r.Law.Mean)
-    row "variance" (format r.Law.Variance)
-    row "standard deviation" (format (sqrt r.Law.Variance))
+    let m = moments r
+    for (_, value, logAbs), name in Array.zip m [| "mean"; "variance"; "standard deviation" |] do
+        row name (formatMoment value logAbs)
     row "skewness" (format r.Law.Skewness)
     for x, v in r.Cdf do row (sprintf "P(Q <= %s)" (format x)) (format v)
     for x, v in r.Sf do row (sprintf "P(Q > %s)" (format x)) (format v)
