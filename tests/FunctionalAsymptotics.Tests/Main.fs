@@ -38,6 +38,7 @@ let allTests =
         Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
+        Simulation.StoreTests.tests
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests

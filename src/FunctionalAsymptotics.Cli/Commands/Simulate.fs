@@ -131,7 +131,7 @@ let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (mode
     let table = Store.collect spec records
     let summaries = Engine.summarize model spec records
     let text = Report.toJson spec summaries
-    File.WriteAllText(Path.Combine(dir, "summary.json"), text + "\n")
+    Store.writeAtomic (Path.Combine(dir, "summary.json")) (text + "\n")
     if not noPlots then
         SimulationPlots.figure3 (Path.Combine(dir, "figure3.png")) model spec table
         SimulationPlots.figure4 (Path.Combine(dir, "figure4.png")) summaries

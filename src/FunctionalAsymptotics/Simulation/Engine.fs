@@ -44,6 +44,8 @@ module Engine =
         let o = model.Replicate ctx
         if not (Double.IsFinite o.Total && Double.IsFinite o.Pretrain && Double.IsFinite o.Leak && Double.IsFinite o.Variance) then
             raise (FunctionalAsymptoticsException(sprintf "model '%s' returned a non-finite outcome at n = %d, r = %d" model.Name n r))
+        if not (Store.partsAddUp o) then
+            raise (FunctionalAsymptoticsException(sprintf "model '%s' returned total <> pretrain + leak + variance at n = %d, r = %d" model.Name n r))
         o
 
     /// Runs this shard of `spec` into `dir`, storing replicates as they finish (see `Store`). With
@@ -55,18 +57,18 @@ module Engine =
         RunSpec.validate spec
         if options.Threads < 1 then Check.fail "threads" (sprintf "must be >= 1, got %d" options.Threads)
         if options.BatchSize < 1 then Check.fail "batchSize" (sprintf "must be >= 1, got %d" options.BatchSize)
-        let hasManifest = File.Exists(Path.Combine(dir, Store.ManifestFile))
+        use _writer = Store.lock dir
         let existing, length =
-            if hasManifest then
-                let stored = Store.readManifest dir
-                if not options.Resume then
-                    Check.fail "out" (sprintf "'%s' already holds a run; use resume to continue it or choose another directory" dir)
-                if not (RunSpec.sameRun stored spec) || stored.Shard <> spec.Shard || stored.Shards <> spec.Shards then
-                    Check.fail "out" (sprintf "'%s' holds a different run (or shard); resume needs identical options" dir)
-                Store.readRecordsWithLength dir
-            else
+            match Store.inspect spec dir with
+            | Store.Empty ->
                 Store.writeManifest dir spec
                 [||], 0L
+            | Store.ThisRun(hasManifest, records, length) ->
+                if not options.Resume then
+                    Check.fail "out" (sprintf "'%s' already holds this run (%d replicates stored); use resume to continue it or choose another directory" dir records.Length)
+                // Records without a manifest are resumed only because every checksum proves them this run's.
+                if not hasManifest then Store.writeManifest dir spec
+                records, length
         let index = spec.Grid |> Array.mapi (fun g n -> n, g) |> dict
         let isDone = Array.init spec.Grid.Length (fun _ -> Array.zeroCreate<bool> spec.Reps)
         for r in existing do
@@ -101,7 +103,7 @@ module Engine =
                          stored.[g] <- stored.[g] + 1
                          yield { N = spec.Grid.[g]; Replicate = r; Outcome = o }
                      | ValueNone -> () |]
-            Store.appendBatch fs batch
+            Store.appendBatch spec fs batch
             position <- position + count
             options.OnProgress (Array.copy stored) owned
         if stored = owned then Completed else Cancelled
