@@ -42,6 +42,7 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Examples.SlurmExampleTests.tests
     ]
 
 [<EntryPoint>]
