@@ -30,6 +30,7 @@ let allTests =
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
+        CSharp.LongRunFacadeTests.tests
         Cli.LawCommandTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests

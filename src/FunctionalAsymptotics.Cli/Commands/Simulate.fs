@@ -165,11 +165,13 @@ let execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: Ru
             .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); SpinnerColumn() |])
             .Start(fun ctx ->
                 let tasks = spec.Grid |> Array.map (fun n -> ctx.AddTask(sprintf "n = %d" n))
-                let onProgress (stored: int[]) (owned: int[]) =
-                    for g in 0 .. tasks.Length - 1 do
-                        tasks.[g].MaxValue <- float (max owned.[g] 1)
-                        tasks.[g].Value <- float stored.[g]
-                Engine.run model spec dir { options with OnProgress = onProgress } cancel)
+                let progress =
+                    { new IProgress<RunProgress> with
+                        member _.Report p =
+                            for g in 0 .. tasks.Length - 1 do
+                                tasks.[g].MaxValue <- float (max p.Owned.[g] 1)
+                                tasks.[g].Value <- float p.Stored.[g] }
+                Engine.run model spec dir { options with Progress = progress } cancel)
 
 /// `fa simulate` with parsed arguments; `out`/`err` receive the results and messages.
 let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<SimulateArgs>) (cancel: CancellationToken) : int =
