@@ -30,6 +30,7 @@ let allTests =
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
+        CSharp.LongRunFacadeTests.tests
         Cli.LawCommandTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
@@ -38,6 +39,7 @@ let allTests =
         Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
+        Simulation.StoreTests.tests
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
@@ -48,6 +50,7 @@ let allTests =
         Cli.CommonTests.tests
         Cli.CommandContractTests.tests
         Cli.FuzzTests.tests
+        Examples.SlurmExampleTests.tests
     ]
 
 /// A writer that drops ANSI escape sequences (`ESC [ ... final-byte`), for output that is not a terminal:

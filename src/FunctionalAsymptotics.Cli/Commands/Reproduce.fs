@@ -233,12 +233,50 @@ let private unitNormView (parameters: Map<string, float>) (spec: RunSpec) (model
       yield ""
       yield "(The Kolmogorov distance of the pre-training part does not depend on the norm: both it and its law scale by `1/c^2`.)" ]
 
+/// The simulation run of the model `factory` under `profile` (Figures 3-4).
+let simulationSpec (profile: Profile) (factory: ModelFactory) (seed: uint64) : RunSpec =
+    let reps, grid, overrides =
+        if factory.Name = "gmm" then profile.GmmReps, profile.GmmGrid, profile.GmmParameters else profile.Reps, profile.Grid, []
+    { Model = factory.Name; Parameters = ModelFactory.resolve factory overrides; Alpha = profile.SimAlpha; Seed = seed
+      Grid = grid; Reps = reps; Shard = 1; Shards = 1 }
+
+/// The models simulated for Figures 3-4, in report order.
+let private simulatedModels = [ "gmm"; "spectral"; "factor" ]
+
+/// The file that marks a directory as `fa reproduce` output: `{"profile":"quick"}`.
+[<Literal>]
+let MarkerFile = "reproduce.json"
+
+/// Checks, before anything is written, that `dir` is missing, empty, or holds an `fa reproduce` run of this
+/// profile whose simulation directories hold this profile's runs (which are then resumed). Otherwise raises
+/// `RunStoreException` naming the directory and what is there.
+let checkOut (profile: Profile) (registry: ModelFactory list) (seed: uint64) (dir: string) : unit =
+    if File.Exists dir then raise (RunStoreException(dir, 0, "is a file, not a directory"))
+    if Directory.Exists dir then
+        let marker = Path.Combine(dir, MarkerFile)
+        if File.Exists marker then
+            let stored =
+                try
+                    use doc = Text.Json.JsonDocument.Parse(File.ReadAllText marker)
+                    doc.RootElement.GetProperty("profile").GetString()
+                with
+                | :? Text.Json.JsonException | :? Collections.Generic.KeyNotFoundException | :? InvalidOperationException | :? IOException ->
+                    raise (RunStoreException(marker, 0, "malformed (not the JSON fa reproduce writes)"))
+            if stored <> profile.Name then
+                raise (RunStoreException(dir, 0, sprintf "holds the fa reproduce run of profile '%s'; rerun with --profile %s to resume it, or choose another --out" stored stored))
+        elif not (Seq.isEmpty (Directory.EnumerateFileSystemEntries dir)) then
+            raise (RunStoreException(dir, 0, sprintf "is not empty and holds no fa reproduce run (no %s); choose a new or empty --out" MarkerFile))
+        for name in simulatedModels do
+            match registry |> List.tryFind (fun f -> f.Name = name) with
+            | Some factory -> Store.inspect (simulationSpec profile factory seed) (Path.Combine(dir, sprintf "sim-%s" name)) |> ignore
+            | None -> ()
+
 let private validation (profile: Profile) (registry: ModelFactory list) (seed: uint64) (dir: string) (progress: TextWriter option) (cancel: CancellationToken) (lines: ResizeArray<string>) =
     lines.Add "## 4. Figures 3-4: does the limit law describe finite samples?"
     lines.Add ""
     lines.Add(sprintf "For the spectral and factor models, %d seeded replicates of the whole pipeline at each n in {%s}; for the mixture %d replicates at n in {%s} with population moments from %s draws per replicate; m = floor(%g n): draw pre-training data and fit it, draw the design, and compute `E_mn = n (R - sigma^2)` and its parts exactly (Proposition B.1). Figure 3: empirical CDFs of the total, the pre-training part `n Rep` and the variance part against the limit. Figure 4: the Kolmogorov distances and `p_var = P(|V - sigma^2 d_eff| > 5%%)` against n. The sampling band is the 99%% quantile of the KS statistic for R replicates, 1.628 / sqrt(R)." profile.Reps (String.Join(", ", profile.Grid)) profile.GmmReps (String.Join(", ", profile.GmmGrid)) (profile.GmmParameters |> List.tryFind (fst >> (=) "population-draws") |> Option.map (snd >> sprintf "%g") |> Option.defaultValue "the default") profile.SimAlpha)
     lines.Add ""
-    for name in [ "gmm"; "spectral"; "factor" ] do
+    for name in simulatedModels do
         lines.Add(sprintf "### %s" name)
         lines.Add ""
         match registry |> List.tryFind (fun f -> f.Name = name) with
@@ -246,15 +284,13 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
             lines.Add(sprintf "Not available yet: the simulation registry of this build has no `%s` model (models: %s)." name (String.Join(", ", registry |> List.map (fun f -> f.Name))))
             lines.Add ""
         | Some factory ->
-            let reps, grid, overrides = if name = "gmm" then profile.GmmReps, profile.GmmGrid, profile.GmmParameters else profile.Reps, profile.Grid, []
-            let parameters = ModelFactory.resolve factory overrides
+            let spec = simulationSpec profile factory seed
+            let parameters, reps = spec.Parameters, spec.Reps
             let model = factory.Create profile.SimAlpha parameters
-            let spec = { Model = name; Parameters = parameters; Alpha = profile.SimAlpha; Seed = seed; Grid = grid; Reps = reps; Shard = 1; Shards = 1 }
             let band = SimulationVerdict.ksBand reps
             let simDir = Path.Combine(dir, sprintf "sim-%s" name)
-            Directory.CreateDirectory simDir |> ignore
-            let resume = File.Exists(Path.Combine(simDir, Store.ManifestFile))
-            let status = Simulate.execute progress model spec simDir { RunOptions.defaults with Resume = resume } cancel
+            // checkOut has shown that simDir is empty or holds this very run: resume it.
+            let status = Simulate.execute progress model spec simDir { RunOptions.defaults with Resume = true } cancel
             if status = Cancelled then raise (OperationCanceledException "fa reproduce: stopped; rerun the same command to resume")
             Simulate.report TextWriter.Null false true false model spec simDir |> ignore
             let records = Store.readRecords simDir |> Seq.toArray
@@ -284,8 +320,10 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
 
 /// Runs `fa reproduce` into `dir` with `profile`; `progress` receives progress bars (None: silent).
 let reproduce (profile: Profile) (dir: string) (progress: TextWriter option) (registry: ModelFactory list) (cancel: CancellationToken) : string =
-    Directory.CreateDirectory dir |> ignore
     let seed = 20260601UL
+    checkOut profile registry seed dir
+    Directory.CreateDirectory dir |> ignore
+    Store.writeAtomic (Path.Combine(dir, MarkerFile)) (sprintf "{\"profile\":%s}\n" (Text.Json.JsonSerializer.Serialize profile.Name))
     let total = Stopwatch.StartNew()
     let timings = ResizeArray<string * float>()
     let body = ResizeArray<string>()

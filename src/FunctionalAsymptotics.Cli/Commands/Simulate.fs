@@ -121,7 +121,7 @@ let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (mode
     let table = Store.collect spec records
     let summaries = Engine.summarize model spec records
     let text = Report.toJson spec summaries
-    File.WriteAllText(Path.Combine(dir, "summary.json"), text + "\n")
+    Store.writeAtomic (Path.Combine(dir, "summary.json")) (text + "\n")
     if not noPlots then
         SimulationPlots.figure3 (Path.Combine(dir, "figure3.png")) model spec table
         SimulationPlots.figure4 (Path.Combine(dir, "figure4.png")) summaries
@@ -155,11 +155,13 @@ let execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: Ru
             .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); SpinnerColumn() |])
             .Start(fun ctx ->
                 let tasks = spec.Grid |> Array.map (fun n -> ctx.AddTask(sprintf "n = %d" n))
-                let onProgress (stored: int[]) (owned: int[]) =
-                    for g in 0 .. tasks.Length - 1 do
-                        tasks.[g].MaxValue <- float (max owned.[g] 1)
-                        tasks.[g].Value <- float stored.[g]
-                Engine.run model spec dir { options with OnProgress = onProgress } cancel)
+                let progress =
+                    { new IProgress<RunProgress> with
+                        member _.Report p =
+                            for g in 0 .. tasks.Length - 1 do
+                                tasks.[g].MaxValue <- float (max p.Owned.[g] 1)
+                                tasks.[g].Value <- float p.Stored.[g] }
+                Engine.run model spec dir { options with Progress = progress } cancel)
 
 /// `fa simulate` with parsed arguments; `out`/`err` receive the results and messages.
 let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<SimulateArgs>) (cancel: CancellationToken) : int =

@@ -214,7 +214,7 @@ let tests =
                 // A kill during a write leaves a torn line: resume must drop it.
                 File.AppendAllText(Path.Combine(dir, Store.RecordsFile), "{\"n\":160,\"r\":29,\"tot")
                 Expect.throwsT<InvalidArgumentException> (fun () -> Engine.run model s dir (opts 2 8) CancellationToken.None |> ignore) "no overwrite without resume"
-                Expect.throwsT<InvalidArgumentException>
+                Expect.throwsT<RunStoreException>
                     (fun () -> Engine.run model { s with Seed = 1UL } dir { opts 2 8 with Resume = true } CancellationToken.None |> ignore) "resume needs the same run"
                 let recomputed = ref 0
                 let counting = { model with Replicate = fun ctx -> Interlocked.Increment(&recomputed.contents) |> ignore; model.Replicate ctx }

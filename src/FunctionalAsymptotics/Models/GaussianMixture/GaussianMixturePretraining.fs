@@ -1,6 +1,7 @@
 namespace FunctionalAsymptotics.Models
 
 open System
+open System.Threading
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
@@ -239,8 +240,12 @@ module GaussianMixturePretraining =
     /// The limit-law ingredients of the mixture at `U* = beta I_{K,d}`, `theta*` of norm `o.ThetaNorm`,
     /// by the chosen route. `E||L(Z)||^2 = tr(V G)` (Theorem 5.1, eq. (5.2)); the standard error is the
     /// delete-one-batch jackknife over `o.Batches` independent batches (Fisher and Gram draws both resampled).
-    let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+    /// `progress` counts the `2 o.Batches` Monte Carlo batches (Fisher, then Gram) as they finish; once
+    /// `cancel` is set no further batch starts and `OperationCanceledException` is raised.
+    let estimateWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
         validate o
+        cancel.ThrowIfCancellationRequested()
+        let counter = ProgressCounter(progress, 2 * o.Batches)
         let u = GaussianMixture.uStar k d beta
         let rStar = k - 1
         let pr = GaussianMixture.projector rStar u
@@ -250,7 +255,7 @@ module GaussianMixturePretraining =
         let sw = Diagnostics.Stopwatch.StartNew()
         let fParts = parts o.FisherSamples o.Batches
         let fisherBatches =
-            Array.Parallel.init o.Batches (fun b ->
+            LongRun.parallelInit cancel counter o.Batches (fun b ->
                 match route with
                 | Specialised -> fisherSpecialised u o b fParts.[b]
                 | Generic -> fisherGeneric u o b fParts.[b])
@@ -259,7 +264,7 @@ module GaussianMixturePretraining =
         let adj = GaussianMixture.adjoint pr u theta
         let q = match route with Specialised -> dEff | Generic -> k * (d + 1)
         let gramBatches =
-            Array.Parallel.init o.Batches (fun b ->
+            LongRun.parallelInit cancel counter o.Batches (fun b ->
                 match route with
                 | Specialised -> gramSpecialised u adj dEff o b gParts.[b]
                 | Generic -> gramGeneric u pr theta o b gParts.[b])
@@ -334,6 +339,10 @@ module GaussianMixturePretraining =
           Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = rot * g * rot.Transpose()
           Timings = (tFisher, tGram, tAlg) }
 
+    /// `estimateWith` without cancellation or progress reports.
+    let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+        estimateWith CancellationToken.None LongRun.none route k d beta o
+
     /// The limit law `sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1` (Theorem 5.1) from an estimate.
     let limitLaw (sigma2: float) (alpha: float) (m: MixtureLimit) : LimitLaw =
         LimitLaw.create sigma2 m.DEff alpha m.Weights
@@ -349,12 +358,23 @@ module GaussianMixturePretraining =
 
     /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
     /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
-    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+    /// `progress` counts the Monte Carlo batches of all points (`2 o.Batches` each); once `cancel` is set no
+    /// further batch starts and `OperationCanceledException` is raised.
+    let sweepWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
         Check.nonEmpty "values" values
+        validate o
+        let perPoint = 2 * o.Batches
         values
-        |> Array.map (fun v ->
+        |> Array.mapi (fun i v ->
+            let point =
+                { new IProgress<WorkProgress> with
+                    member _.Report p = progress.Report { Completed = i * perPoint + p.Completed; Total = values.Length * perPoint } }
             match vary with
-            | "K" -> estimate Specialised (int v) d beta o
-            | "d" -> estimate Specialised k (int v) beta o
-            | "beta" -> estimate Specialised k d v o
+            | "K" -> estimateWith cancel point Specialised (int v) d beta o
+            | "d" -> estimateWith cancel point Specialised k (int v) beta o
+            | "beta" -> estimateWith cancel point Specialised k d v o
             | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
+
+    /// `sweepWith` without cancellation or progress reports.
+    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+        sweepWith CancellationToken.None LongRun.none vary values k d beta o
