@@ -33,6 +33,9 @@ let allTests =
         Cli.LawCommandTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
+        Estimation.DerivativesTests.tests
+        Estimation.ValidationTests.tests
+        Asymptotics.ModelLawTests.tests
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
