@@ -152,7 +152,7 @@ module ModelLaw =
     /// way over its own draws. Every number is a smooth function of the pooled means; its standard error is
     /// the jackknife over leave-one-batch-out pooled estimates, its interval uses Student's t with `B - 1`
     /// degrees of freedom. Only pooled Hessians are inverted. With `TargetRelativeError` the sample grows
-    /// (at least doubling) until the relative standard error of `E||L(Z)||^2` meets it, or raises
+    /// (by the factor `1.2 (se / target)^2`, clamped to [1.25, 16]) until the relative standard error of `E||L(Z)||^2` meets it, or raises
     /// `ConvergenceException` at `MaxSamples` with the error reached. Validation (on by default) runs the
     /// specification checks first, then tests `w*` as a critical point (`||mean score|| <= k se + rounding`)
     /// and the pooled horizontal Hessian (a negative eigenvalue `k` standard errors below 0:
@@ -248,7 +248,9 @@ module ModelLaw =
             let rel (e: Estimate) = if e.Value = 0.0 then Double.PositiveInfinity else e.StandardError / abs e.Value
             while rel meanEst > target && drawn < options.MaxSamples do
                 let ratio = rel meanEst / target
-                let next = float drawn * max 2.0 (1.2 * ratio * ratio)
+                // The standard error falls like 1/sqrt(N): ratio^2 is the growth needed; 20% margin, at least
+                // 25% and at most 16-fold per step.
+                let next = float drawn * (1.2 * ratio * ratio |> max 1.25 |> min 16.0)
                 drawTo (int (min (float options.MaxSamples) next))
                 meanEst <- meanEstimate ()
             if rel meanEst > target then
