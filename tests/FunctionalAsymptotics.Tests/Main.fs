@@ -36,6 +36,7 @@ let allTests =
         Estimation.DerivativesTests.tests
         Estimation.ValidationTests.tests
         Asymptotics.ModelLawTests.tests
+        CSharp.ModelLawFacadeTests.tests
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
