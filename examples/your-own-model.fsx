@@ -49,7 +49,7 @@ let spec = UserModel.spec model
 
 // 3. The law by Monte Carlo: the specification is validated first, then every number gets a jackknife
 //    standard error and a 95% interval.
-let mc = ModelLaw.monteCarlo { ModelLaw.defaultOptions with Samples = 4000; Alpha = Some 2.0; Probabilities = [| 0.5; 0.95 |] } spec
+let mc = SpecLaw.monteCarlo { SpecLaw.defaultOptions with Samples = 4000; Alpha = Some 2.0; Probabilities = [| 0.5; 0.95 |] } spec
 let show (e: Estimate) = sprintf "%.4f +- %.4f  [%.4f, %.4f]" e.Value e.StandardError e.Lower e.Upper
 let row (label: string) (value: string) = printfn "%-38s %s" label value
 printfn "Monte Carlo law (%d pre-training samples, %d batches), loss only:" mc.Samples mc.Batches
@@ -64,7 +64,7 @@ row "  validation: symmetry violations" (sprintf "invariance %.2g, equivariance 
 
 // 4. Ask for a precision instead of a sample size: the sample grows until the relative standard error
 //    of E||L(Z)||^2 is at most 5%.
-let target = ModelLaw.monteCarlo { ModelLaw.defaultOptions with Samples = 2000; TargetRelativeError = Some 0.05 } spec
+let target = SpecLaw.monteCarlo { SpecLaw.defaultOptions with Samples = 2000; TargetRelativeError = Some 0.05 } spec
 row "target 5%: E||L(Z)||^2" (sprintf "%s with %d samples" (show target.PretrainMean) target.Samples)
 
 // 5. The exact law: add what you know in closed form. By hand, L_pre(w) = ||w||^4/4 - w S w^T/2 has
@@ -85,7 +85,7 @@ let exactSpec =
     { spec with
         Population = Some population
         Representation = LinearGaussian { FeatureMatrix = (fun w -> w.Clone()); FeatureDifferential = (fun _ dw -> dw.Clone()); DownstreamCovariance = Matrix<float>.Build.DenseIdentity d } }
-let exact = ModelLaw.exact Validation.defaultOptions exactSpec
+let exact = SpecLaw.exact Validation.defaultOptions exactSpec
 // The law by hand: lambda_j = theta*^2 s_1^2 s_j / (s_1 - s_j)^2 for j = 2..d (docs/your-own-model.md).
 let byHand = [| for j in 1 .. d - 1 -> thetaStar ** 2.0 * s.[0] ** 2.0 * s.[j] / (s.[0] - s.[j]) ** 2.0 |]
 row "exact weights" (exact.Summary.Weights |> Array.map (sprintf "%.12f") |> String.concat ", ")
@@ -94,5 +94,5 @@ row "exact E||L(Z)||^2, alpha0" (sprintf "%.12f, %.12f" (AsymptoticSummary.pretr
 
 // 6. A wrong specification is refused with a typed error: w = sqrt(s_2) e_2 is a critical point, but a saddle.
 try
-    ModelLaw.exact Validation.defaultOptions { exactSpec with WStar = Matrix<float>.Build.Dense(1, d, fun _ j -> if j = 1 then sqrt s.[1] else 0.0) } |> ignore
+    SpecLaw.exact Validation.defaultOptions { exactSpec with WStar = Matrix<float>.Build.Dense(1, d, fun _ j -> if j = 1 then sqrt s.[1] else 0.0) } |> ignore
 with :? NotLocalMinimiserException as e -> row "a saddle as w*" e.Message

@@ -35,8 +35,8 @@ let allTests =
         Estimation.EstimationTests.tests
         Estimation.DerivativesTests.tests
         Estimation.ValidationTests.tests
-        Asymptotics.ModelLawTests.tests
-        CSharp.ModelLawFacadeTests.tests
+        Asymptotics.SpecLawTests.tests
+        CSharp.SpecLawFacadeTests.tests
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests

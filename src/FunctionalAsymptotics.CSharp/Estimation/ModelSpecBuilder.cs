@@ -205,12 +205,12 @@ public sealed class ModelSpecification
     /// is false (shapes, symmetry laws, supplied derivatives, critical point, horizontal Hessian; each failure a
     /// typed exception naming the field).</summary>
     public ExactLawResult ExactLaw(bool validate = true) =>
-        new(FAsy.ModelLaw.exact(ModelLawOptions.Validation(validate), Core));
+        new(FAsy.SpecLaw.exact(SpecLawOptions.Validation(validate), Core));
 
     /// <summary>The law by seeded Monte Carlo with jackknife standard errors and confidence intervals for every weight,
     /// E||L(Z)||^2, alpha0 and the quantiles of E_alpha; validated first unless the settings switch it off.</summary>
     public MonteCarloLawResult MonteCarloLaw(MonteCarloLawSettings? settings = null) =>
-        new(FAsy.ModelLaw.monteCarlo(ModelLawOptions.MonteCarlo(settings ?? new MonteCarloLawSettings()), Core));
+        new(FAsy.SpecLaw.monteCarlo(SpecLawOptions.MonteCarlo(settings ?? new MonteCarloLawSettings()), Core));
 
     /// <summary>The sandwich V_h = H_h^-1 Sigma_h H_h^-1 at w* (closed form); throws NotIdentifiableException for a singular H_h.</summary>
     public double[,] SandwichCovariance() => FEst.SandwichModule.population(Core).Covariance.ToArray();

@@ -84,7 +84,7 @@ module Derivatives =
 
 /// The minimal specification of a user's own model (docs/your-own-model.md): the per-sample pre-training
 /// loss, the two samplers, the group action, the features and the target. Every derivative is computed by
-/// the library (`Derivatives`), and every population moment by seeded Monte Carlo (`ModelLaw.monteCarlo`).
+/// the library (`Derivatives`), and every population moment by seeded Monte Carlo (`SpecLaw.monteCarlo`).
 type UserModel<'Z> =
     { /// A readable name.
       Name: string

@@ -157,20 +157,24 @@ module Validation =
         let v = Linalg.randn rng w.RowCount w.ColumnCount
         v / Linalg.norm v
 
-    /// Compares `supplied` with `reference` over `trials` (point, direction) pairs; raises
+    /// Compares `supplied` with `reference` over `trials` seeded (point near `w*`, unit direction) pairs;
+    /// `trial rng w v` returns both (drawing a sample from `rng` if it needs one). Raises
     /// `DerivativeMismatchException` for the worst one above the tolerance.
-    let private compare (opts: ValidationOptions) (field: string) (trial: Random -> Matrix<float> * Matrix<float> * Matrix<float>) : DerivativeCheck =
+    let private compare (opts: ValidationOptions) (w0: Matrix<float>) (field: string)
+                        (trial: Random -> Matrix<float> -> Matrix<float> -> Matrix<float> * Matrix<float>) : DerivativeCheck =
         let rng = Random(opts.Seed + 7919)
         let mutable worst = 0.0
         let mutable worstDir = Linalg.zeros 0 0
         for _ in 1 .. opts.DerivativeTrials do
-            let supplied, reference, dir = trial rng
+            let w = nearby w0 rng
+            let v = unitRandom rng w
+            let supplied, reference = trial rng w v
             let scale = max (Linalg.norm supplied) (Linalg.norm reference)
             let e = if scale = 0.0 then 0.0 else Linalg.norm (supplied - reference) / scale
             let e = if Double.IsNaN e then Double.PositiveInfinity else e
             if e >= worst then
                 worst <- e
-                worstDir <- dir
+                worstDir <- v
         if worst > opts.DerivativeTolerance then raise (DerivativeMismatchException(field, worst, opts.DerivativeTolerance, worstDir))
         { Field = field; RelativeError = worst; Tolerance = opts.DerivativeTolerance }
 
@@ -183,43 +187,30 @@ module Validation =
     /// the difference of the features or of `W(w)`). Raises `DerivativeMismatchException` naming the field.
     let checkDerivatives (opts: ValidationOptions) (spec: ModelSpec<'Z>) : DerivativeCheck[] =
         let pre = spec.Pretraining
-        let w0 = spec.WStar
+        let check = compare opts spec.WStar
         let scalar (x: float) = let m = Linalg.zeros 1 1 in m.[0, 0] <- x; m
         [| match pre.Gradient with
            | Some g ->
-               yield compare opts "spec.Pretraining.Gradient" (fun rng ->
-                   let w = nearby w0 rng
+               yield check "spec.Pretraining.Gradient" (fun rng w v ->
                    let z = pre.Sample rng
-                   let v = unitRandom rng w
-                   scalar (Linalg.inner (g w z) v), scalar (Derivatives.directional (fun x -> pre.Loss x z) w v), v)
+                   scalar (Linalg.inner (g w z) v), scalar (Derivatives.directional (fun x -> pre.Loss x z) w v))
            | None -> ()
            match pre.HessianVector with
            | Some h ->
-               yield compare opts "spec.Pretraining.HessianVector" (fun rng ->
-                   let w = nearby w0 rng
+               yield check "spec.Pretraining.HessianVector" (fun rng w v ->
                    let z = pre.Sample rng
-                   let v = unitRandom rng w
-                   h w z v, fd (fun x -> ModelSpec.gradient pre x z) w v, v)
+                   h w z v, fd (fun x -> ModelSpec.gradient pre x z) w v)
            | None -> ()
            match spec.Population with
-           | Some pop ->
-               yield compare opts "spec.Population.HessianVector" (fun rng ->
-                   let w = nearby w0 rng
-                   let v = unitRandom rng w
-                   pop.HessianVector w v, fd pop.Gradient w v, v)
+           | Some pop -> yield check "spec.Population.HessianVector" (fun _ w v -> pop.HessianVector w v, fd pop.Gradient w v)
            | None -> ()
            match spec.Representation with
            | LinearGaussian r ->
-               yield compare opts "spec.Representation.FeatureDifferential" (fun rng ->
-                   let w = nearby w0 rng
-                   let v = unitRandom rng w
-                   r.FeatureDifferential w v, fd r.FeatureMatrix w v, v)
+               yield check "spec.Representation.FeatureDifferential" (fun _ w v -> r.FeatureDifferential w v, fd r.FeatureMatrix w v)
            | Sampled r ->
-               yield compare opts "spec.Representation.FeatureDifferential" (fun rng ->
-                   let w = nearby w0 rng
+               yield check "spec.Representation.FeatureDifferential" (fun rng w v ->
                    let x = r.Sample rng
-                   let v = unitRandom rng w
-                   Linalg.column (r.FeatureDifferential w x v), fd (fun u -> Linalg.column (r.Features u x)) w v, v) |]
+                   Linalg.column (r.FeatureDifferential w x v), fd (fun u -> Linalg.column (r.Features u x)) w v) |]
 
     /// The checks that need no population moment: shapes, symmetry laws, supplied derivatives.
     let checkSpecification (opts: ValidationOptions) (spec: ModelSpec<'Z>) : LawReport * LawReport * DerivativeCheck[] =

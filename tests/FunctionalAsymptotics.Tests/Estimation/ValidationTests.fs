@@ -9,7 +9,7 @@ open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Estimation
 
-let private exact spec = ModelLaw.exact Validation.defaultOptions spec |> ignore
+let private exact spec = SpecLaw.exact Validation.defaultOptions spec |> ignore
 let private spec = RankOnePca.exactSpec
 
 /// `sqrt(r) (cos t e_1 + sin t e_j)` as a 1 x d row.
@@ -28,7 +28,7 @@ let private throws<'E when 'E :> exn> (f: unit -> unit) : 'E =
 let tests =
     testList "Validation" [
         testCase "a correct specification passes and returns the numbers" (fun () ->
-            let r = (ModelLaw.exact Validation.defaultOptions spec).Validation.Value
+            let r = (SpecLaw.exact Validation.defaultOptions spec).Validation.Value
             Expect.isTrue (r.Invariance.Passed && r.Equivariance.Passed) "symmetry laws"
             Expect.isLessThan r.GradientNorm 1e-12 "grad L_pre(w*) = 0"
             let expected = [| 2.0 * RankOnePca.s.[0]; RankOnePca.s.[0] - RankOnePca.s.[2]; RankOnePca.s.[0] - RankOnePca.s.[1] |] |> Array.sortDescending
@@ -56,7 +56,7 @@ let tests =
             let tilted = row RankOnePca.s.[0] 0.6 1
             throws<NotCriticalPointException> (fun () -> exact { spec with WStar = tilted }) |> ignore
             let e = throws<NotCriticalPointException> (fun () ->
-                        ModelLaw.monteCarlo { ModelLaw.defaultOptions with Samples = 4000 } (UserModel.spec { RankOnePca.userModel 2000 with WStar = tilted }) |> ignore)
+                        SpecLaw.monteCarlo { SpecLaw.defaultOptions with Samples = 4000 } (UserModel.spec { RankOnePca.userModel 2000 with WStar = tilted }) |> ignore)
             Expect.isGreaterThan e.GradientNorm (6.0 * e.StandardError) "many standard errors from 0")
 
         testCase "a saddle: NotLocalMinimiserException with the descent direction (not 'not identifiable')" (fun () ->

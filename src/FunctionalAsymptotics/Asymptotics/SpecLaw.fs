@@ -26,7 +26,7 @@ type QuantileEstimate =
       /// `F^-1(p)` of `E_alpha`.
       Estimate: Estimate }
 
-/// Options of the Monte Carlo law (`ModelLaw.monteCarlo`).
+/// Options of the Monte Carlo law (`SpecLaw.monteCarlo`).
 type MonteCarloLawOptions =
     { /// Seed of the pre-training Monte Carlo (`System.Random`).
       Seed: int
@@ -76,7 +76,7 @@ type ExactLaw =
 /// The law of Theorem 5.1 for any model specification, validated first (docs/your-own-model.md): exact
 /// with closed-form population moments, or by seeded Monte Carlo with jackknife error bars.
 [<RequireQualifiedAccess>]
-module ModelLaw =
+module SpecLaw =
 
     /// Seed 1, 20 batches, 20000 samples, no target (cap 10^6), 95% intervals, no quantiles (probabilities
     /// 0.5, 0.9, 0.95, 0.99 when `Alpha` is set), validation on.
@@ -98,7 +98,7 @@ module ModelLaw =
             let pop =
                 match spec.Population with
                 | Some p -> p
-                | None -> Check.fail "spec.Population" "is None: the exact law needs closed-form population moments (use ModelLaw.monteCarlo)"
+                | None -> Check.fail "spec.Population" "is None: the exact law needs closed-form population moments (use SpecLaw.monteCarlo)"
             let w = spec.WStar
             let basis = GroupAction.horizontalBasis spec.Action w
             let hH = Sandwich.inBasis basis (pop.HessianVector w)

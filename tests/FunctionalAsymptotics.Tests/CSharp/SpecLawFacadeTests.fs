@@ -1,6 +1,6 @@
 /// The C# facade's user path: a model from delegates and arrays, its Monte Carlo law with error bars, its exact
 /// law with the Gaussian-moment helper, typed validation errors — against the hand-derived law of RankOnePca.
-module FunctionalAsymptotics.Tests.CSharp.ModelLawFacadeTests
+module FunctionalAsymptotics.Tests.CSharp.SpecLawFacadeTests
 
 open System
 open Expecto
@@ -30,7 +30,7 @@ let private scorePolynomial (w: float[,]) (b: float[,]) =
     [| QuadraticTerm(n2 * bw); QuadraticTerm(-1.0, q) |]
 
 let tests =
-    testList "CSharp.ModelLaw" [
+    testList "CSharp.SpecLaw" [
         testCase "Monte Carlo law from delegates: weights and E||L||^2 within 4 SE of the hand-derived values, with a report" (fun () ->
             let r = minimal().Build().MonteCarloLaw(MonteCarloLawSettings(Samples = 4000))
             Expect.equal r.Weights.Length RankOnePca.exactWeights.Length "number of weights"

@@ -1,7 +1,7 @@
-/// The law of a user's own model (ModelLaw): exact route with the user's closed-form moments, Monte Carlo
+/// The law of a user's own model (SpecLaw): exact route with the user's closed-form moments, Monte Carlo
 /// route from the loss alone with jackknife intervals, their coverage, the sequential target, and
 /// robustness to a bad batch — all against the law derived by hand in RankOnePca.
-module FunctionalAsymptotics.Tests.Asymptotics.ModelLawTests
+module FunctionalAsymptotics.Tests.Asymptotics.SpecLawTests
 
 open System
 open Expecto
@@ -17,9 +17,9 @@ let private rel (a: float) (b: float) = abs (a - b) / max 1e-300 (abs b)
 let private analyticMc = { RankOnePca.exactSpec with Population = None }
 
 let tests =
-    testList "ModelLaw" [
+    testList "SpecLaw" [
         testCase "exact route with the user's closed-form moments gives the hand-derived weights" (fun () ->
-            let law = ModelLaw.exact Validation.defaultOptions RankOnePca.exactSpec
+            let law = SpecLaw.exact Validation.defaultOptions RankOnePca.exactSpec
             let w = law.Summary.Weights
             Expect.equal w.Length RankOnePca.exactWeights.Length "number of weights"
             Array.iter2 (fun a b -> Expect.isLessThan (rel a b) 1e-10 (sprintf "weight %g vs hand %g" a b)) w RankOnePca.exactWeights
@@ -36,8 +36,8 @@ let tests =
             // Six numbers are checked, so each is held to 4 SE (not to its 95% interval: the chance that one of
             // six 95% intervals misses is ~26%); the nominal coverage is the next test's business.
             let spec = UserModel.spec (RankOnePca.userModel 4000)
-            let opts = { ModelLaw.defaultOptions with Samples = 4000; Alpha = Some 2.0; Probabilities = [| 0.5; 0.9 |] }
-            let law = ModelLaw.monteCarlo opts spec
+            let opts = { SpecLaw.defaultOptions with Samples = 4000; Alpha = Some 2.0; Probabilities = [| 0.5; 0.9 |] }
+            let law = SpecLaw.monteCarlo opts spec
             Expect.equal law.Weights.Length RankOnePca.exactWeights.Length "number of weights"
             let t = MathNet.Numerics.Distributions.StudentT.InvCDF(0.0, 1.0, 19.0, 0.975)
             let covers (e: Estimate) (x: float) name =
@@ -53,24 +53,24 @@ let tests =
             Expect.isSome law.Validation "validation ran by default")
 
         testCase "coverage: nominal 95% intervals for E||L(Z)||^2 cover the hand-derived value in 90 to 99 of 100 seeds" (fun () ->
-            let opts = { ModelLaw.defaultOptions with Samples = 2000; Validation = { Validation.defaultOptions with Enabled = false } }
+            let opts = { SpecLaw.defaultOptions with Samples = 2000; Validation = { Validation.defaultOptions with Enabled = false } }
             let covered =
                 [| 1 .. 100 |] |> Array.filter (fun seed ->
-                    let e = (ModelLaw.monteCarlo { opts with Seed = seed } analyticMc).PretrainMean
+                    let e = (SpecLaw.monteCarlo { opts with Seed = seed } analyticMc).PretrainMean
                     e.Lower <= RankOnePca.exactMean && RankOnePca.exactMean <= e.Upper) |> Array.length
             Expect.isGreaterThanOrEqual covered 90 (sprintf "covered %d of 100" covered)
             Expect.isLessThanOrEqual covered 99 (sprintf "covered %d of 100" covered))
 
         testCase "a target relative error grows the sample until the standard error meets it" (fun () ->
-            let opts = { ModelLaw.defaultOptions with Samples = 1000; TargetRelativeError = Some 0.02 }
-            let law = ModelLaw.monteCarlo opts analyticMc
+            let opts = { SpecLaw.defaultOptions with Samples = 1000; TargetRelativeError = Some 0.02 }
+            let law = SpecLaw.monteCarlo opts analyticMc
             Expect.isGreaterThan law.Samples 1000 "the sample grew"
             Expect.isLessThanOrEqual (law.PretrainMean.StandardError / law.PretrainMean.Value) 0.02 "target met")
 
         testCase "a target out of reach raises ConvergenceException naming the remaining error" (fun () ->
-            let opts = { ModelLaw.defaultOptions with Samples = 1000; TargetRelativeError = Some 1e-4; MaxSamples = 4000 }
+            let opts = { SpecLaw.defaultOptions with Samples = 1000; TargetRelativeError = Some 1e-4; MaxSamples = 4000 }
             try
-                ModelLaw.monteCarlo opts analyticMc |> ignore
+                SpecLaw.monteCarlo opts analyticMc |> ignore
                 failtest "expected ConvergenceException"
             with :? ConvergenceException as e ->
                 Expect.equal e.Iterations 4000 "stopped at the cap"
@@ -95,8 +95,8 @@ let tests =
 
         testCase "the validation switch: off, a wrong w* is not checked" (fun () ->
             let wrong = { analyticMc with WStar = RankOnePca.wStar * 1.2 }
-            Expect.throwsT<NotCriticalPointException> (fun () -> ModelLaw.monteCarlo { ModelLaw.defaultOptions with Samples = 2000 } wrong |> ignore) "on by default"
-            let off = { ModelLaw.defaultOptions with Samples = 2000; Validation = { Validation.defaultOptions with Enabled = false } }
-            let law = ModelLaw.monteCarlo off wrong
+            Expect.throwsT<NotCriticalPointException> (fun () -> SpecLaw.monteCarlo { SpecLaw.defaultOptions with Samples = 2000 } wrong |> ignore) "on by default"
+            let off = { SpecLaw.defaultOptions with Samples = 2000; Validation = { Validation.defaultOptions with Enabled = false } }
+            let law = SpecLaw.monteCarlo off wrong
             Expect.isNone law.Validation "no report when off")
     ]

@@ -136,7 +136,7 @@ public sealed class ExactLawResult
 }
 
 /// <summary>Conversion of the settings to the core's options.</summary>
-internal static class ModelLawOptions
+internal static class SpecLawOptions
 {
     internal static FEst.ValidationOptions Validation(bool validate) =>
         new(validate, FEst.Validation.defaultOptions.Seed, FEst.Validation.defaultOptions.SymmetryTrials,
