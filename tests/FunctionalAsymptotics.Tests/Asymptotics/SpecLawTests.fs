@@ -93,6 +93,21 @@ let tests =
                 let z = abs (mc.Covariance.[i, i] - exactV.[i, i]) / se.[i, i]
                 Expect.isLessThan z 5.0 (sprintf "V_h[%d,%d] within 5 jackknife SE (z = %g)" i i z))
 
+        testCase "the exact law needs closed-form moments: InvalidArgumentException naming spec.Population" (fun () ->
+            try
+                SpecLaw.exact Validation.defaultOptions analyticMc |> ignore
+                failtest "expected InvalidArgumentException"
+            with :? InvalidArgumentException as e -> Expect.equal e.Argument "spec.Population" "field")
+
+        testCase "the validation switch on the exact route: off, a doubled population Hessian gives a (wrong) law unchecked" (fun () ->
+            let pop = RankOnePca.population
+            let doubled = { RankOnePca.exactSpec with Population = Some { pop with HessianVector = fun w v -> pop.HessianVector w v * 2.0 } }
+            Expect.throwsT<DerivativeMismatchException> (fun () -> SpecLaw.exact Validation.defaultOptions doubled |> ignore) "on by default"
+            let law = SpecLaw.exact { Validation.defaultOptions with Enabled = false } doubled
+            Expect.isNone law.Validation "no report when off"
+            // H doubled quarters V: every weight is a quarter of the true one.
+            Array.iter2 (fun a b -> Expect.isLessThan (rel a (b / 4.0)) 1e-10 "a quarter") law.Summary.Weights RankOnePca.exactWeights)
+
         testCase "the validation switch: off, a wrong w* is not checked" (fun () ->
             let wrong = { analyticMc with WStar = RankOnePca.wStar * 1.2 }
             Expect.throwsT<NotCriticalPointException> (fun () -> SpecLaw.monteCarlo { SpecLaw.defaultOptions with Samples = 2000 } wrong |> ignore) "on by default"
