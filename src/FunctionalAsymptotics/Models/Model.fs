@@ -97,6 +97,7 @@ module Model =
     /// The generic route names: `horizontal` (exact population moments, `Spec.Population`) and `descriptor`.
     let private horizontalRoute = "horizontal"
     let private descriptorRoute = "descriptor"
+    let private monteCarloRoute = "monte-carlo"
 
     /// A model with only its specification.
     let ofSpec (spec: ModelSpec<'Z>) : Model<'Z> =
@@ -119,23 +120,30 @@ module Model =
             Some(fun alpha pretrainMean ->
                 { Reference = reference; Bound = bound alpha; PretrainTerm = pretrainTerm; ImprovementFactor = pretrainTerm / pretrainMean }) }
 
-    /// The routes a model offers, the default first: the specialised provider, `horizontal` when the
-    /// specification has closed-form population moments, `descriptor` when there is a descriptor model, then
-    /// the closed forms.
+    /// The routes a model offers, the default first: the specialised providers, `horizontal` when the
+    /// specification has closed-form population moments, `descriptor` when there is a descriptor model,
+    /// `monte-carlo` (every model: the generic engine by seeded Monte Carlo, validated, with jackknife error
+    /// bars; `SpecLaw.monteCarlo` with `SpecLaw.defaultOptions`), then the closed forms.
     let routes (model: Model<'Z>) : string list =
         [ for name, _ in model.Specialised -> name
           if model.Spec.Population.IsSome then yield horizontalRoute
           if model.Descriptor.IsSome then yield descriptorRoute
+          yield monteCarloRoute
           for c in model.ClosedForms -> c.Route ]
 
     /// The law by `route` (Theorem 5.1): the exact horizontal-lift route (`TwoStage.horizontal`), the
-    /// descriptor route (`DescriptorRoute.compute`), a closed form, or the specialised provider.
+    /// descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`), a
+    /// closed form, or a specialised provider. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
+    /// validate the specification first (docs/your-own-model.md); the shipped models are validated by the tests.
     let law (route: string) (model: Model<'Z>) : ModelLaw =
         let exact s = { Summary = s; PretrainMeanStdErr = 0.0 }
         match model.Specialised |> List.tryFind (fun (name, _) -> name = route), model.Descriptor with
         | Some (_, provide), _ -> provide ()
         | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontal model.Spec)
         | None, Some descriptor when route = descriptorRoute -> exact (DescriptorRoute.compute model.Spec descriptor)
+        | None, _ when route = monteCarloRoute ->
+            let r = SpecLaw.monteCarlo SpecLaw.defaultOptions model.Spec
+            { Summary = r.Summary; PretrainMeanStdErr = r.PretrainMean.StandardError }
         | None, _ ->
             match model.ClosedForms |> List.tryFind (fun c -> c.Route = route) with
             | Some c -> exact (c.Compute())

@@ -36,6 +36,14 @@ let tests =
             Expect.equal (h.DEff, h.DBase) (c.DEff, c.DBase) "d_eff, d_base"
             Expect.floatClose Accuracy.veryHigh h.Weights.[0] 2.25 "weight s^2")
 
+        testCase "toy: the generic Monte Carlo route covers the closed form within its standard error" (fun () ->
+            let m = ToyModel.model 7 3 1.5 0.5
+            let mc = Model.law "monte-carlo" m
+            let exact = AsymptoticSummary.pretrainMean (Model.law "closed" m).Summary
+            let est = AsymptoticSummary.pretrainMean mc.Summary
+            Expect.isGreaterThan mc.PretrainMeanStdErr 0.0 "a Monte Carlo route reports its error"
+            Expect.isLessThan (abs (est - exact)) (5.0 * mc.PretrainMeanStdErr) (sprintf "%g vs %g +- %g" est exact mc.PretrainMeanStdErr))
+
         testCase "spectral and factor: horizontal, descriptor and corrected closed routes agree through Model.law" (fun () ->
             let check (name: string) (m: Model<float[]>) =
                 let h = (Model.law "horizontal" m).Summary
@@ -47,7 +55,7 @@ let tests =
 
         testCase "the default route is listed first; an unknown route or model is a typed error naming it" (fun () ->
             let m = SpectralModel.create (Spectral.defaultConfig 6 2 1.0)
-            Expect.equal (Model.routes m) [ "horizontal"; "descriptor"; "closed"; "paper" ] "spectral routes"
+            Expect.equal (Model.routes m) [ "horizontal"; "descriptor"; "monte-carlo"; "closed"; "paper" ] "spectral routes"
             let e = Expect.throwsT<InvalidArgumentException> (fun () -> Model.law "nope" m |> ignore) "unknown route"
             ignore e
             Expect.throwsT<InvalidArgumentException> (fun () -> ModelRegistry.find "nope" |> ignore) "unknown model"
