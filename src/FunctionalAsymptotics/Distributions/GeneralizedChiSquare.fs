@@ -13,7 +13,7 @@ type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentraliti
     // `Y = sum_j (w_j / 2^e) chi^2_{k_j}(lambda_j)`, `2^e` the power of two just above `max |w_j|` (so `|w_j| / 2^e` is
     // in (0, 1] and the division exact), and the point `y = (x - c) / (s 2^e)`, formed as
     // `scaleB((x - c) / m, -(e + f))` with `s = m 2^f`, `m` in [1, 2): no product of scales is ever formed, so
-    // nothing over- or underflows for any finite weights and scale (docs/distributions.md).
+    // nothing over- or underflows for any finite weights and scale.
     let exponent = Math.ILogB(weights |> Array.map abs |> Array.max) + 1
     let scaleExponent = Math.ILogB scale
     let scaleMantissa = Math.ScaleB(scale, -scaleExponent)
