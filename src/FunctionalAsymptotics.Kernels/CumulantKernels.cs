@@ -92,7 +92,9 @@ public static class CumulantKernels
         var minusTwoS = Vector512.Create(-2.0 * sRe);
         var minusTwoT = Vector512.Create(-2.0 * t);
         int j = 0;
-        for (; j <= n - width; j += width)
+        // Without AVX-512 hardware Vector512 is emulated: the scalar loop below is faster then.
+        int simdEnd = Vector512.IsHardwareAccelerated ? n - width : -1;
+        for (; j <= simdEnd; j += width)
         {
             var vw = Vector512.Create(w.Slice(j, width));
             var vh = Vector512.Create(halfDof.Slice(j, width));
@@ -169,13 +171,13 @@ public static class CumulantKernels
     }
 
     /// <summary><c>destination[i] = atan2(y[i], x[i])</c> by <see cref="Atan2(Vector512{double}, Vector512{double})"/>
-    /// (Math.Atan2 on the remainder).</summary>
+    /// (Math.Atan2 on the remainder, and everywhere when Vector512 is not hardware-accelerated).</summary>
     public static void Atan2(ReadOnlySpan<double> y, ReadOnlySpan<double> x, Span<double> destination)
     {
         if (x.Length != y.Length || destination.Length != y.Length)
             throw new ArgumentException("y, x and destination must have the same length", nameof(destination));
         int i = 0;
-        for (; i <= y.Length - 8; i += 8)
+        for (; Vector512.IsHardwareAccelerated && i <= y.Length - 8; i += 8)
             Atan2(Vector512.Create(y.Slice(i, 8)), Vector512.Create(x.Slice(i, 8))).CopyTo(destination.Slice(i, 8));
         for (; i < y.Length; i++) destination[i] = Math.Atan2(y[i], x[i]);
     }
