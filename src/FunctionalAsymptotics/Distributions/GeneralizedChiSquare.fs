@@ -13,7 +13,7 @@ type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentraliti
     // `Y = sum_j (w_j / 2^e) chi^2_{k_j}(lambda_j)`, `2^e` the power of two just above `max |w_j|` (so `|w_j| / 2^e` is
     // in (0, 1] and the division exact), and the point `y = (x - c) / (s 2^e)`, formed as
     // `scaleB((x - c) / m, -(e + f))` with `s = m 2^f`, `m` in [1, 2): no product of scales is ever formed, so
-    // nothing over- or underflows for any finite weights and scale (docs/distributions.md).
+    // nothing over- or underflows for any finite weights and scale.
     let exponent = Math.ILogB(weights |> Array.map abs |> Array.max) + 1
     let scaleExponent = Math.ILogB scale
     let scaleMantissa = Math.ScaleB(scale, -scaleExponent)
@@ -210,10 +210,19 @@ module GeneralizedChiSquare =
         elif y >= mean then min cmin (0.5 * sHi)
         else max (-cmin) (0.5 * sLo)
 
-    let private imhofTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (y: float) =
+    /// Imhof's integral for both tails at y: to `RelativeTolerance` of the small side, or, when
+    /// `absoluteSuffices` (a cdf value, whose contract is an absolute error), to the looser of that and
+    /// `AbsoluteTolerance / 2` (in the integral's units `pi exp(-(K(c) - c y))`; the reported bound is the same
+    /// honest bound either way).
+    let private imhofTails (q: GeneralizedChiSquare) (settings: ChiSquareSettings) (absoluteSuffices: bool) (y: float) =
         let terms = q.ImhofTerms
         let c = contourAbscissa terms y
-        let r = Imhof.integrate terms Imhof.Probability c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
+        let absTolScaled =
+            if absoluteSuffices then
+                let struct (k0, _, _) = Imhof.cumulants terms c
+                max 1e-300 (0.5 * settings.AbsoluteTolerance * Math.PI * Math.Exp(-(k0 - c * y)))
+            else 1e-300
+        let r = Imhof.integrate terms Imhof.Probability c (Imhof.bendFor terms c y) y settings.RelativeTolerance absTolScaled
         if not (Double.IsFinite r.Error && Double.IsFinite r.Integral && Double.IsFinite r.LogScale) then
             // Lost to cancellation (e.g. noncentralities so large that `lambda w s` and `s y` cancel to
             // all digits in the exponent): no honest value, so no value.
@@ -241,7 +250,7 @@ module GeneralizedChiSquare =
     let private rubenBudget (settings: ChiSquareSettings) = min settings.MaxRubenTerms 3000
 
     /// Both tails of Q at the normalised point `y = (x - c) / (s 2^e)`, by the settings' algorithm.
-    let private tailsY (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (y: float) : Tails =
+    let private tailsY (settings: ChiSquareSettings) (absoluteSuffices: bool) (q: GeneralizedChiSquare) (y: float) : Tails =
         let struct (allPositive, allNegative) = sameSign q
         if Double.IsPositiveInfinity y then exactTails true
         elif Double.IsNegativeInfinity y then exactTails false
@@ -255,7 +264,7 @@ module GeneralizedChiSquare =
                 match rubenTails q settings allNegative y settings.MaxRubenTerms with
                 | Ok t -> t
                 | Error remainder -> raise (rubenTooLong q settings remainder)
-            | UseImhof -> imhofTails q settings y
+            | UseImhof -> imhofTails q settings absoluteSuffices y
             | Auto ->
                 let viaRuben =
                     if rubenOk then
@@ -267,16 +276,20 @@ module GeneralizedChiSquare =
                     else None
                 match viaRuben with
                 | Some t -> t
-                | None -> imhofTails q settings y
+                | None -> imhofTails q settings absoluteSuffices y
 
     /// Both tails of Q at x, by the settings' algorithm.
-    let internal tails (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : Tails =
+    /// `absoluteSuffices`: only the cdf's absolute accuracy is needed (see `imhofTails`).
+    let internal tailsWith (settings: ChiSquareSettings) (absoluteSuffices: bool) (q: GeneralizedChiSquare) (x: float) : Tails =
         if Double.IsNaN x then Check.fail "x" "must not be NaN"
-        tailsY settings q (q.ToY x)
+        tailsY settings absoluteSuffices q (q.ToY x)
+
+    /// Both tails of Q at x, by the settings' algorithm, the small side to its relative tolerance.
+    let internal tails (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : Tails = tailsWith settings false q x
 
     /// `P(Q <= x)` with the method used and an absolute error bound.
     let cdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
-        let t = tails settings q x
+        let t = tailsWith settings true q x
         { Value = t.Cdf; Method = t.Method; ErrorBound = t.Error }
 
     /// `P(Q > x)`, computed natively (not as 1 - cdf), with the method used and an absolute error bound.
@@ -465,10 +478,10 @@ module GeneralizedChiSquare =
         elif p = 1.0 then highEdge
         elif p <= 0.5 then
             let lp = Math.Log p
-            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default q y).LogCdf - lp) quantileTolerance
+            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default false q y).LogCdf - lp) quantileTolerance
         else
             let lp = ScalarMath.log1p (-p)
-            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default q y).LogSf) quantileTolerance
+            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default false q y).LogSf) quantileTolerance
 
     /// The x with `P(Q > x) = p`: the upper-tail quantile, accurate for `p` down to 1e-300.
     let isf (q: GeneralizedChiSquare) (p: float) =
@@ -478,10 +491,10 @@ module GeneralizedChiSquare =
         elif p = 1.0 then lowEdge
         elif p >= 0.5 then
             let lp = ScalarMath.log1p (-p)
-            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default q y).LogCdf - lp) quantileTolerance
+            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default false q y).LogCdf - lp) quantileTolerance
         else
             let lp = Math.Log p
-            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default q y).LogSf) quantileTolerance
+            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default false q y).LogSf) quantileTolerance
 
     /// `count` independent draws of Q, reproducible from `seed` (whatever the thread count).
     let sample (seed: uint64) (count: int) (q: GeneralizedChiSquare) : float[] =

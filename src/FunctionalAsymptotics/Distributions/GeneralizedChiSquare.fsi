@@ -75,7 +75,9 @@ module GeneralizedChiSquare =
 
     /// `P(Q <= x)` with the method used (Ruben, Imhof, or Exact outside the support) and a bound on its
     /// absolute error. `settings.Algorithm` picks the method (`Auto`: Ruben's series for same-sign
-    /// weights when it is short, Imhof's integral otherwise).
+    /// weights when it is short, Imhof's integral otherwise). The target is `settings.AbsoluteTolerance`
+    /// (Imhof's integral stops at the looser of it and `RelativeTolerance` of the small tail; `sfWith`, `cdf`,
+    /// the logs and the quantiles keep the relative target).
     val cdfWith: settings: ChiSquareSettings -> q: GeneralizedChiSquare -> x: float -> ChiSquareEvaluation
 
     /// `P(Q > x)`, computed natively (not as 1 - cdf), with the method used and an absolute error bound.

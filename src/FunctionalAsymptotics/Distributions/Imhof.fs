@@ -151,8 +151,6 @@ module internal Imhof =
     /// `relTol` is relative to the integral, `absTolScaled` an absolute floor in integral units.
     let integrate (t: Terms) (target: Target) (c: float) (bend: float) (y: float) (relTol: float) (absTolScaled: float) : Contour =
         let n = t.W.Length
-        let w2 = t.W |> Array.map (fun w -> w * w)
-        let scratch = Array.zeroCreate (5 * n)
         let struct (k0, _, k2) = cumulants t c
         let sigma = if y >= 0.0 then 1.0 else -1.0
         let a = if y = 0.0 then 0.0 else bend
@@ -168,7 +166,7 @@ module internal Imhof =
             let mutable re = 0.0
             let mutable im = 0.0
             let sRe = c + sigma * a * tt * tt
-            CumulantKernels.EvaluateAt(t.W, t.HalfK, t.L, w2, sRe, tt, t.HasNoncentrality, Span<float>(scratch), &re, &im)
+            CumulantKernels.EvaluateOnContour(t.W, t.HalfK, t.L, sRe, tt, t.HasNoncentrality, &re, &im)
             let u = re - k0 - (sRe - c) * y
             let v = im - tt * y
             magnitude.Value <- max magnitude.Value (magnitudeFloor + abs re + abs k0 + abs ((sRe - c) * y) + abs im + abs (tt * y))

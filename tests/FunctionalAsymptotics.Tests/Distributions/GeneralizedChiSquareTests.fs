@@ -475,4 +475,52 @@ let scaleAndSize =
             Expect.isLessThanOrEqual (abs (c.Value - (0.5 + 1.0 / (3.0 * sqrt (Math.PI * k))))) (c.ErrorBound + 1e-12) "P(chi^2_2k <= 2k)"
     ]
 
-let tests = testList "Distributions.GeneralizedChiSquare" [ exactCases; failureModes; badInput; properties; scaleAndSize ]
+/// The benchmark's laws (bench/FunctionalAsymptotics.Bench): magnitudes even in [0.5, 2] or over four decades,
+/// all positive or alternating in sign.
+let private benchWeights (terms: int) (wide: bool) (mixed: bool) =
+    Array.init terms (fun j ->
+        let t = float j / float (terms - 1)
+        (if mixed && j % 2 = 1 then -1.0 else 1.0) * (if wide then 10.0 ** (-3.0 + 4.0 * t) else 0.5 + 1.5 * t))
+
+/// `P(Y1 - Y2 <= y) = int_0^inf f_{Y2}(u) F_{Y1}(y + u) du` for the positive and negative parts, each by
+/// Ruben's series, the integral by composite 20-point Gauss-Legendre on [0, U] with `P(Y2 > U) < 1e-14`;
+/// returns the value and the difference from half as many panels (the quadrature's error estimate).
+let private convolutionCdf (weights: float[]) (y: float) =
+    let y1 = GeneralizedChiSquare.ofWeights (weights |> Array.filter (fun w -> w > 0.0))
+    let y2 = GeneralizedChiSquare.ofWeights (weights |> Array.filter (fun w -> w < 0.0) |> Array.map abs)
+    let upper = GeneralizedChiSquare.isf y2 1e-14
+    let integrand u = if u <= 0.0 then 0.0 else (GeneralizedChiSquare.pdfWith ruben y2 u).Value * (GeneralizedChiSquare.cdfWith ruben y1 (y + u)).Value
+    let composite panels =
+        let h = upper / float panels
+        Seq.init panels (fun i -> Integration.GaussLegendreRule.Integrate(integrand, float i * h, float (i + 1) * h, 20)) |> Seq.sum
+    let fine = composite 64
+    fine, abs (fine - composite 32)
+
+let benchLaws =
+    testList "the benchmark's laws (mixed signs, four decades, 1000 weights) by a second method" [
+        testCase "50 mixed-sign weights: cdf at 1e-10 against the convolution of the two signs' Ruben laws" <| fun () ->
+            let w = benchWeights 50 false true
+            let q = GeneralizedChiSquare.ofWeights w
+            let settings = { S with AbsoluteTolerance = 1e-10 }
+            for z in [ -2.0; 0.0; 1.5; 4.0 ] do
+                let x = q.Mean + z * sqrt q.Variance
+                let c = GeneralizedChiSquare.cdfWith settings q x
+                let reference, quadratureError = convolutionCdf w x
+                Expect.isLessThan quadratureError 1e-12 (sprintf "reference converged at z = %g" z)
+                Expect.isLessThanOrEqual (abs (c.Value - reference)) 1e-10 (sprintf "z = %g: %.15g vs %.15g" z c.Value reference)
+                Expect.isLessThanOrEqual (abs (c.Value - reference)) (c.ErrorBound + quadratureError + 1e-13) (sprintf "z = %g: within the bound %g" z c.ErrorBound)
+
+        testCase "four decades (50 and 1000 weights, one sign and mixed) and 50 mixed: cdf at 1e-10 against Imhof's printed contour" <| fun () ->
+            for terms, wide, mixed in [ 50, true, false; 50, true, true; 50, false, true; 1000, true, false; 1000, true, true ] do
+                let q = GeneralizedChiSquare.ofWeights (benchWeights terms wide mixed)
+                let settings = { S with AbsoluteTolerance = 1e-10 }
+                for z in [ -2.0; 0.0; 1.5; 4.0 ] do
+                    let x = q.Mean + z * sqrt q.Variance
+                    let c = GeneralizedChiSquare.cdfWith settings q x
+                    let struct (sfClassic, classicError) = GeneralizedChiSquare.imhofClassic q 1e-13 x
+                    let name = sprintf "%d weights, wide %b, mixed %b, z = %g" terms wide mixed z
+                    Expect.isLessThanOrEqual (abs (c.Value - (1.0 - sfClassic))) (1e-10 + classicError) name
+                    Expect.isLessThanOrEqual (abs (c.Value - (1.0 - sfClassic))) (c.ErrorBound + classicError + 1e-15) (name + ": within the bounds")
+    ]
+
+let tests = testList "Distributions.GeneralizedChiSquare" [ exactCases; failureModes; badInput; properties; scaleAndSize; benchLaws ]
