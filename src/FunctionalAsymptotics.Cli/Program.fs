@@ -16,6 +16,10 @@ let private lawCommand (output: Output) (argv: string[]) =
     let parser = ArgumentParser.Create<Law.LawArgs>(programName = "fa law")
     Law.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
 
+let private predictCommand (output: Output) (argv: string[]) =
+    let parser = ArgumentParser.Create<Predict.PredictArgs>(programName = "fa predict")
+    Predict.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
+
 let private commands : Command list =
     [ { Name = "reproduce"
         Summary = "the main job: recompute the paper (Corollaries 6.3-6.4, Figures 1-4) into DIR/index.md with PNG figures."
@@ -40,7 +44,10 @@ let private commands : Command list =
         Run = fun _ argv -> Gmm.run (Array.append [| "gmm" |] argv) }
       { Name = "gmm-sweep"
         Summary = "the Figure 2 sweeps over K, d or beta: CSV, JSON and a PNG with error bars."
-        Run = fun _ argv -> Gmm.run (Array.append [| "gmm-sweep" |] argv) } ]
+        Run = fun _ argv -> Gmm.run (Array.append [| "gmm-sweep" |] argv) }
+      { Name = "predict"
+        Summary = "predict the downstream risk and the pre-training crossover alpha0 from data files (CSV/Parquet), with bootstrap intervals."
+        Run = predictCommand } ]
 
 /// The first line of a message, trimmed (error messages are one line on stderr).
 let private oneLine (message: string) =
