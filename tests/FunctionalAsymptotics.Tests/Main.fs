@@ -41,6 +41,9 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Prediction.DataFileTests.tests
+        Prediction.PlugInTests.tests
+        Cli.PredictCommandTests.tests
     ]
 
 [<EntryPoint>]
