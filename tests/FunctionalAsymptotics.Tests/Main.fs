@@ -44,6 +44,7 @@ let allTests =
         Prediction.DataFileTests.tests
         Prediction.PlugInTests.tests
         Cli.PredictCommandTests.tests
+        CSharp.PredictionFacadeTests.tests
     ]
 
 [<EntryPoint>]

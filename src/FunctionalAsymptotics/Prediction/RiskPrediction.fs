@@ -155,3 +155,9 @@ module RiskPrediction =
     let factorFromFiles (k: int) (settings: PredictionSettings) (unlabelledPath: string) (labelledPath: string) : RiskPrediction =
         if k < 1 then Check.fail "k" (sprintf "must be >= 1, got %d" k)
         factor k settings (DataFile.readPair (k + 2) unlabelledPath labelledPath)
+
+    /// A user's model (`UserModelPlugIn.estimator spec fit`): `fit rows` returns an empirical minimiser of the
+    /// pre-training loss over the unlabelled rows.
+    let userModel (spec: FunctionalAsymptotics.Estimation.ModelSpec<float[]>) (fit: float[][] -> MathNet.Numerics.LinearAlgebra.Matrix<float>)
+                  (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
+        predict spec.Name (UserModelPlugIn.estimator spec fit) settings data
