@@ -155,7 +155,7 @@ let markdown (p: RiskPrediction) (figure: string) : string =
     line ""
     line "| quantity | estimate | std. error | interval |"
     line "|---|---:|---:|---|"
-    for a, b, c, d in rows p do line (sprintf "| %s | %s | %s | %s |" a b c d)
+    for a, b, c, d in rows p do line (sprintf "| %s | %s | %s | %s |" (a.Replace("|", "\\|")) b c d)
     line ""
     line (sprintf "Weights of `||L(Z)||^2`: %s." (String.Join(", ", p.Weights |> Array.map short)))
     line ""

@@ -61,7 +61,7 @@ let tests =
             Expect.stringContains out "alpha0" "table"
             Expect.stringContains out "n = 50, m = 1000 (alpha = 20" "sizes"
             Expect.isTrue (File.Exists(Path.Combine(outDir, "predict.png"))) "png"
-            Expect.stringContains (File.ReadAllText(Path.Combine(outDir, "predict.md"))) "| E||L(Z)||^2 |" "markdown")
+            Expect.stringContains (File.ReadAllText(Path.Combine(outDir, "predict.md"))) "| E\\|\\|L(Z)\\|\\|^2 |" "markdown")
         testCase "bad input exits 2 with one line on stderr" (fun () ->
             let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
             use _ = cleanup
