@@ -56,14 +56,18 @@ let private num (x: float) = format x
 /// Five significant digits for the table and the Markdown summary (the JSON has every digit).
 let private short (x: float) = x.ToString("G5", CultureInfo.InvariantCulture)
 
+/// Writes `name: [lo, hi]`.
+let private bounds (w: System.Text.Json.Utf8JsonWriter) (name: string) (lo: float) (hi: float) =
+    w.WriteStartArray name
+    Json.number w lo
+    Json.number w hi
+    w.WriteEndArray()
+
 let private interval (w: System.Text.Json.Utf8JsonWriter) (name: string) (i: BootstrapInterval) =
     w.WriteStartObject name
     Json.property w "estimate" i.Estimate
     Json.property w "stdErr" i.StdErr
-    w.WriteStartArray "ci"
-    Json.number w i.Lower
-    Json.number w i.Upper
-    w.WriteEndArray()
+    bounds w "ci" i.Lower i.Upper
     w.WriteEndObject()
 
 /// The JSON object: model, sizes, dEff, dBase, sigma2 (the estimate; its interval under sigma2Ci),
@@ -105,10 +109,7 @@ let toJson (p: RiskPrediction) : string =
             Json.property w "mean" c.Mean
             Json.property w "q05" c.Q05
             Json.property w "q95" c.Q95
-            w.WriteStartArray "meanCi"
-            Json.number w c.MeanLower
-            Json.number w c.MeanUpper
-            w.WriteEndArray()
+            bounds w "meanCi" c.MeanLower c.MeanUpper
             w.WriteEndObject()
         w.WriteEndArray()
         w.WriteNumber("bootstrap", p.Bootstrap)
