@@ -56,12 +56,13 @@ let tests =
             let truth = Array.sum (Factor.closedWeights c)
             Expect.isLessThan (relErr (AsymptoticSummary.pretrainMean est.Summary) truth) 0.03 "E||L||^2 within 3% at m = 2e5")
         testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 8 } "orthogonal change of coordinates x -> Qx leaves the prediction unchanged" (fun (seed: int) ->
-            let c = cfg 4 2
-            let data = FactorValidation.simulate c 150 60 (Random seed)
+            // Loadings doubled: both factors well above the noise level, so every seed's data identify k = 2.
+            let c = { cfg 4 2 with Loadings = (cfg 4 2).Loadings * 2.0 }
+            let data = FactorValidation.simulate c 300 60 (Random seed)
             let q = Linalg.randomOrthogonal (Random(seed + 1)) 4
             let rotated = { data with Unlabelled = rotate q data.Unlabelled; Labelled = rotate q data.Labelled }
-            let a = (FactorPlugIn.estimator 2 data (ones 150) (ones 60)).Summary
-            let b = (FactorPlugIn.estimator 2 rotated (ones 150) (ones 60)).Summary
+            let a = (FactorPlugIn.estimator 2 data (ones 300) (ones 60)).Summary
+            let b = (FactorPlugIn.estimator 2 rotated (ones 300) (ones 60)).Summary
             AsymptoticSummary.weightDiscrepancy a b < 1e-8 && relErr a.Sigma2 b.Sigma2 < 1e-10)
         testCase "k not identifiable (k-th eigenvalue <= 1): InvalidArgumentException naming k" (fun () ->
             let rng = Random 7
