@@ -17,6 +17,10 @@ let private lawCommand (output: Output) (argv: string[]) =
     let parser = ArgumentParser.Create<Law.LawArgs>(programName = "fa law")
     Law.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
 
+let private predictCommand (output: Output) (argv: string[]) =
+    let parser = ArgumentParser.Create<Predict.PredictArgs>(programName = "fa predict")
+    Predict.run output (parser.ParseCommandLine(argv, raiseOnUsage = true))
+
 let private commands : Command list =
     [ { Name = "reproduce"
         Summary = "the main job: recompute the paper (Corollaries 6.3-6.4, Figures 1-4) into DIR/index.md with PNG figures."
@@ -41,7 +45,10 @@ let private commands : Command list =
         Run = Gmm.runEstimate }
       { Name = "gmm-sweep"
         Summary = "the Figure 2 sweeps over K, d or beta: CSV, JSON and a PNG with error bars."
-        Run = Gmm.runSweep } ]
+        Run = Gmm.runSweep }
+      { Name = "predict"
+        Summary = "predict the downstream risk and the pre-training crossover alpha0 from data files (CSV/Parquet), with bootstrap intervals."
+        Run = predictCommand } ]
 
 let private help (output: Output) =
     output.Out.WriteLine "USAGE: fa [--help] [--version] <command> [<options>]"

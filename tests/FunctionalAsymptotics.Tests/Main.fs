@@ -55,6 +55,10 @@ let allTests =
         Cli.CommandContractTests.tests
         Cli.FuzzTests.tests
         Examples.SlurmExampleTests.tests
+        Prediction.DataFileTests.tests
+        Prediction.PlugInTests.tests
+        Cli.PredictCommandTests.tests
+        CSharp.PredictionFacadeTests.tests
     ]
 
 /// A writer that drops ANSI escape sequences (`ESC [ ... final-byte`), for output that is not a terminal:

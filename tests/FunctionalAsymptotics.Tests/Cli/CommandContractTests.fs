@@ -22,7 +22,7 @@ let private tempDir (name: string) =
     dir
 
 /// The commands of `fa` (as listed by `fa --help`).
-let commands = [ "reproduce"; "law"; "spectral"; "factor"; "simulate"; "merge"; "gmm"; "gmm-sweep" ]
+let commands = [ "reproduce"; "law"; "spectral"; "factor"; "simulate"; "merge"; "gmm"; "gmm-sweep"; "predict" ]
 
 let private expectUsage (args: string list) (option: string) =
     let code, out, err = fa args

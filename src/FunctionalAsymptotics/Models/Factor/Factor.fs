@@ -87,9 +87,11 @@ module Factor =
         let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
         sinv * a - sinv * sigma * sinv * a
 
-    /// Its derivative along `E` (`dS = E A^T + A E^T`):
+    /// The Hessian-vector product of `(1/2)[log det S + tr(S^-1 Sigma)]` in `A` along `E` for any second
+    /// moment `Sigma` (per sample `x x^T`; the loss is linear in `Sigma`, so the empirical Hessian is this at
+    /// the sample second moment). `dS = E A^T + A E^T`:
     /// `-S^-1 dS S^-1 A + S^-1 E + S^-1 dS S^-1 Sigma S^-1 A + S^-1 Sigma S^-1 dS S^-1 A - S^-1 Sigma S^-1 E`.
-    let private hessianVectorFor (sigma: Matrix<float>) (a: Matrix<float>) (e: Matrix<float>) =
+    let hessianVectorFor (sigma: Matrix<float>) (a: Matrix<float>) (e: Matrix<float>) =
         let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
         let ds = e * a.Transpose() + a * e.Transpose()
         let sss = sinv * sigma * sinv

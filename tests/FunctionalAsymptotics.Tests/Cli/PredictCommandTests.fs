@@ -1,0 +1,81 @@
+/// `fa predict`: JSON fields, the table, the --out files, exit codes on bad input.
+module FunctionalAsymptotics.Tests.Cli.PredictCommandTests
+
+open System
+open System.IO
+open System.Text.Json
+open Expecto
+open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Prediction
+open FunctionalAsymptotics.Cli
+
+let private fa (args: string list) =
+    use out = new StringWriter()
+    use err = new StringWriter()
+    let code = Program.run { Out = out; Error = err } (Array.ofList args)
+    code, out.ToString(), err.ToString()
+
+/// Writes an unlabelled CSV and a labelled Parquet file from the factor model (d = 4, k = 1).
+let private files (dir: string) =
+    let data = FactorValidation.simulate { Loadings = Factor.drawLoadings 1 4 1; Beta = [| 2.0 |]; SigmaNu2 = 0.5 } 400 100 (Random 3)
+    let u = Path.Combine(dir, "u.csv")
+    let l = Path.Combine(dir, "l.parquet")
+    DataFile.writeCsv u data.Unlabelled
+    DataFile.writeParquet 32 l
+        { data.Labelled with
+            Columns = Array.append data.Labelled.Columns [| "y" |]
+            Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
+    u, l
+
+let tests =
+    testList "Cli.predict" [
+        testCase "JSON has the documented fields; the same seed gives the same JSON" (fun () ->
+            let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
+            use _ = cleanup
+            let u, l = files dir
+            let args = [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--k"; "1"; "--bootstrap"; "10"; "--seed"; "3"; "--json" ]
+            let code, out, err = fa args
+            Expect.equal code 0 err
+            let root = JsonDocument.Parse(out).RootElement
+            for name in [ "model"; "n"; "m"; "dEff"; "dBase"; "sigma2"; "pretrainMean"; "alpha0"; "weights"; "riskCurve" ] do
+                Expect.isTrue (fst (root.TryGetProperty name)) name
+            Expect.equal (root.GetProperty("model").GetString()) "factor" "model"
+            Expect.equal (root.GetProperty("n").GetInt32(), root.GetProperty("m").GetInt32()) (100, 400) "sizes default to the rows"
+            Expect.equal (root.GetProperty("dEff").GetInt32(), root.GetProperty("dBase").GetInt32()) (1, 4) "dims"
+            let pm = root.GetProperty "pretrainMean"
+            let ci = pm.GetProperty "ci"
+            Expect.isTrue (ci.[0].GetDouble() <= pm.GetProperty("estimate").GetDouble() && pm.GetProperty("estimate").GetDouble() <= ci.[1].GetDouble()) "estimate inside its interval"
+            Expect.isGreaterThan (pm.GetProperty("stdErr").GetDouble()) 0.0 "stdErr"
+            Expect.equal (root.GetProperty("weights").GetArrayLength()) 3 "d - k weights"
+            let c0 = root.GetProperty("riskCurve").[0]
+            for name in [ "alpha"; "mean"; "q05"; "q95" ] do Expect.isTrue (fst (c0.TryGetProperty name)) name
+            let _, again, _ = fa args
+            Expect.equal again out "reproducible")
+        testCase "--n and --m set alpha; the table and --out files are written" (fun () ->
+            let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
+            use _ = cleanup
+            let u, l = files dir
+            let outDir = Path.Combine(dir, "out")
+            let code, out, err = fa [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--n"; "50"; "--m"; "1000"; "--bootstrap"; "4"; "--out"; outDir ]
+            Expect.equal code 0 err
+            Expect.stringContains out "alpha0" "table"
+            Expect.stringContains out "n = 50, m = 1000 (alpha = 20" "sizes"
+            Expect.isTrue (File.Exists(Path.Combine(outDir, "predict.png"))) "png"
+            Expect.stringContains (File.ReadAllText(Path.Combine(outDir, "predict.md"))) "| E\\|\\|L(Z)\\|\\|^2 |" "markdown")
+        testCase "bad input exits 2 with one line on stderr" (fun () ->
+            let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
+            use _ = cleanup
+            let u, l = files dir
+            let bad = Path.Combine(dir, "bad.csv")
+            File.WriteAllLines(bad, [ "x1,x2,x3,x4"; "1,2,3,x"; "1,2,3,4"; "1,2,3,4"; "1,2,3,4" ])
+            for args in [ [ "predict"; "gmmx"; "--unlabelled"; u; "--labelled"; l ]
+                          [ "predict"; "factor"; "--unlabelled"; bad; "--labelled"; l ]
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; Path.Combine(dir, "none.csv") ]
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--bootstrap"; "1" ]
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--k"; "4" ]
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; u ]
+                          [ "predict"; "factor"; "--labelled"; l ] ] do
+                let code, _, err = fa args
+                Expect.equal code 2 (sprintf "%A: %s" args err)
+                Expect.equal (err.Trim().Split('\n').Length) 1 (sprintf "one line: %s" err))
+    ]
