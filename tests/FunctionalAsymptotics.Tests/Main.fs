@@ -43,6 +43,10 @@ let allTests =
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Simulation.VerdictTests.tests
+        Asymptotics.CrossoverTests.tests
+        Models.ModelRegistryTests.tests
+        Docs.DocsTests.tests
         Examples.SlurmExampleTests.tests
     ]
 

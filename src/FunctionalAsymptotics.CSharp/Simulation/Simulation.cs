@@ -30,11 +30,7 @@ public sealed record SimulationGridPoint(
 /// </summary>
 public static class Simulation
 {
-    private static readonly Core.ModelFactory[] Factories =
-    [
-        Core.ToyModel.factory, Core.ModelPipelines.spectralFactory, Core.ModelPipelines.factorFactory,
-        Core.GaussianMixturePipeline.factory,
-    ];
+    private static readonly Core.ModelFactory[] Factories = FunctionalAsymptotics.Models.ModelRegistry.simulations.ToArray();
 
     /// <summary>The models that can be simulated: toy, spectral, factor, gmm.</summary>
     public static IReadOnlyList<string> Models => Factories.Select(f => f.Name).ToArray();

@@ -65,7 +65,7 @@ let private writeResult (w: Utf8JsonWriter) (r: MixtureLimit) (law: LimitLaw) (s
     w.WriteStartObject("quantiles")
     for p in quantileLevels do w.WriteNumber(p.ToString("0.0#", Globalization.CultureInfo.InvariantCulture), LimitLaw.quantile law p)
     w.WriteEndObject()
-    match GaussianMixturePretraining.alpha0 sigma2 r with
+    match AsymptoticSummary.alpha0 (GaussianMixtureModel.lawOf sigma2 r).Summary with
     | Some a -> w.WriteNumber("alpha0", a)
     | None -> w.WriteNull("alpha0")
     w.WriteStartObject("priorArt"); w.WriteEndObject()

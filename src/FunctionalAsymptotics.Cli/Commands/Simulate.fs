@@ -1,4 +1,4 @@
-/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (THEORY.md section 6, Appendix K),
+/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (docs/theory.md section 6, Appendix K),
 /// checkpointed, shardable and resumable.
 module FunctionalAsymptotics.Cli.Commands.Simulate
 
@@ -10,10 +10,11 @@ open Argu
 open Spectre.Console
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Cli.Plots
 
 /// The models `fa simulate` can run, by name. Model adapters add their `ModelFactory` here.
-let registry : ModelFactory list = [ ToyModel.factory; ModelPipelines.spectralFactory; ModelPipelines.factorFactory; GaussianMixturePipeline.factory ]
+let registry : ModelFactory list = ModelRegistry.simulations
 
 /// A usage error: `fa` prints the message on one line on stderr and exits with code 2.
 exception SimulateUsageError of string

@@ -75,6 +75,16 @@ module Linalg =
         let d = DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / sqrt l))
         v * d * v.Transpose()
 
+    /// The inverse of a symmetric positive definite matrix by its eigendecomposition, for quantities the theory
+    /// needs inverted (never a pseudo-inverse): `RankDeficientException` naming `argument` when the smallest
+    /// eigenvalue is `<= relTol * largest` (or the largest is not positive), with the numerical rank.
+    let inversePd (argument: string) (relTol: float) (a: Matrix<float>) : Matrix<float> =
+        let lam, v = eigSymDesc a
+        let n = lam.Length
+        if n > 0 && (lam.[0] <= 0.0 || lam.[n - 1] <= relTol * lam.[0]) then
+            raise (RankDeficientException(argument, n, lam |> Array.filter (fun l -> l > relTol * lam.[0]) |> Array.length))
+        v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
+
     /// Matrix exponential by scaling and squaring with a degree-18 Taylor polynomial (the scaled matrix
     /// has norm <= 1/2, so the truncation error is below 1e-20 relative).
     let expm (a: Matrix<float>) : Matrix<float> =

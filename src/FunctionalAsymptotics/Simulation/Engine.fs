@@ -49,7 +49,7 @@ module RunOptions =
     let defaults : RunOptions =
         { Resume = false; Threads = Environment.ProcessorCount; BatchSize = 64; Progress = LongRun.none }
 
-/// The simulation engine: Monte Carlo validation of Theorem 5.1 (THEORY.md section 6, Appendix K).
+/// The simulation engine: Monte Carlo validation of Theorem 5.1 (docs/theory.md section 6, Appendix K).
 [<RequireQualifiedAccess>]
 module Engine =
     /// One replicate: the model applied to the context of `(seed, n, r)`. A non-finite outcome raises.

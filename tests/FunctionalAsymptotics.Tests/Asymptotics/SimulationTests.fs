@@ -1,4 +1,4 @@
-/// Simulation check (issue #4, THEORY.md section 6): the full two-stage pipeline, R seeded replicates,
+/// Simulation check (issue #4, docs/theory.md section 6): the full two-stage pipeline, R seeded replicates,
 /// exact conditional risk by Proposition B.1, Kolmogorov distance to the limit law of each route.
 module FunctionalAsymptotics.Tests.Asymptotics.SimulationTests
 
@@ -36,7 +36,7 @@ let report name (law: LimitLaw) (lawPre: LimitLaw) (totals: float[]) (pre: float
     ks, ksPre
 
 /// The variance part `n Var_n = sigma^2 tr(Sigma Sigma_n^+)` tends to the point mass `sigma^2 d_eff`
-/// (THEORY.md section 6): reports `P(|V - sigma^2 d_eff| > 0.05 sigma^2 d_eff)` and checks the mean.
+/// (docs/theory.md section 6): reports `P(|V - sigma^2 d_eff| > 0.05 sigma^2 d_eff)` and checks the mean.
 let varianceReport name (target: float) (vars: float[]) =
     let frac = (vars |> Array.filter (fun v -> abs (v - target) > 0.05 * target) |> Array.length |> float) / float vars.Length
     let m = Array.average vars

@@ -219,7 +219,7 @@ let tests =
             Expect.isLessThan (r0.Rep + r0.Leak) 1e-20 "well specified")
     ]
 
-/// THEORY.md section 3, step 5: the descriptor-coordinate covariance equals `J V_h J^T`, `J = dD(w*) B`.
+/// docs/theory.md section 3, step 5: the descriptor-coordinate covariance equals `J V_h J^T`, `J = dD(w*) B`.
 let pushForwardTests =
     testList "Asymptotics.TwoStage.pushForward" [
         testCase "V on the descriptor manifold equals J V_h J^T (spectral and factor)" (fun () ->

@@ -10,14 +10,16 @@ open System.Threading.Tasks
 open Expecto
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Models
 
 let private tempDir (name: string) =
     let dir = Path.Combine(Path.GetTempPath(), sprintf "fa-store-%s-%s" name (Guid.NewGuid().ToString("N")))
     Directory.CreateDirectory dir |> ignore
     dir
 
-let private toyParams = ToyModel.factory.Parameters |> List.map (fun p -> p.Name, p.Default) |> Map.ofList
-let private toy = ToyModel.factory.Create 2.0 toyParams
+let private toyFactory = ModelRegistry.simulation "toy"
+let private toyParams = toyFactory.Parameters |> List.map (fun (p: ModelParameter) -> p.Name, p.Default) |> Map.ofList
+let private toy = toyFactory.Create 2.0 toyParams
 
 let private spec shard shards =
     { Model = "toy"; Parameters = toyParams; Alpha = 2.0; Seed = 7UL; Grid = [| 10; 30 |]; Reps = 12; Shard = shard; Shards = shards }

@@ -9,7 +9,7 @@ open FunctionalAsymptotics.Groups
 open FunctionalAsymptotics.Estimation
 open FunctionalAsymptotics.Asymptotics
 
-/// The factor model of Section 6.2 / Appendix I (CASE-STUDIES.md §2): `x = A* h + mu`, `h ~ N(0, I_k)`,
+/// The factor model of Section 6.2 / Appendix I (docs/case-studies.md §2): `x = A* h + mu`, `h ~ N(0, I_k)`,
 /// `mu ~ N(0, I_d)`; downstream `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)`.
 type FactorConfig =
     { /// The loadings `A*` (d x k, full column rank).

@@ -14,7 +14,7 @@ type MixtureRoute =
     /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
     /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
     | Specialised
-    /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
+    /// The generic horizontal-lift computation (docs/theory.md section 3–4) with the trivial vertical space of
     /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
     /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
     | Generic
@@ -50,7 +50,7 @@ type MixtureLimit =
       RStar: int
       /// `d_eff = K (r* + 1)`.
       DEff: int
-      /// Numerical rank of the joint Gram of `(psi, a)` (THEORY.md section 4, baseline).
+      /// Numerical rank of the joint Gram of `(psi, a)` (docs/theory.md section 4, baseline).
       DBase: int
       /// Norm of `theta*` used.
       ThetaNorm: float
@@ -94,18 +94,11 @@ module GaussianMixturePretraining =
 
     let private rowMajor (rows: int) (cols: int) (xs: float[]) = DenseMatrix.Create(rows, cols, fun i j -> xs.[i * cols + j]) :> Matrix<float>
 
-    let private spdInverse (name: string) (tol: float) (m: Matrix<float>) : Matrix<float> =
-        let lam, v = Linalg.eigSymDesc m
-        let n = lam.Length
-        if lam.[0] <= 0.0 || lam.[n - 1] <= tol * lam.[0] then
-            raise (RankDeficientException(name, n, lam |> Array.filter (fun l -> l > tol * lam.[0]) |> Array.length))
-        v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
-
     /// `tr(V G)` and the ingredients from moment sums: `V = I^{-1}`, `G = A - C S^{-1} C^T` (exact solve on the span).
     let private evaluate (o: MixtureOptions) (kd: int) (p: int) (fisher: Matrix<float>) (aa: Matrix<float>) (aPsi: Matrix<float>) (psiPsi: Matrix<float>) =
-        let vMat = spdInverse "Fisher information I(U*)" o.ConditionTolerance fisher
+        let vMat = Linalg.inversePd "Fisher information I(U*)" o.ConditionTolerance fisher
         let sInv =
-            try spdInverse "feature Gram E[psi psi^T] on its span" o.ConditionTolerance psiPsi
+            try Linalg.inversePd "feature Gram E[psi psi^T] on its span" o.ConditionTolerance psiPsi
             with :? RankDeficientException as e ->
                 raise (MixtureAssumptionException(sprintf "(iii) rank E[psi psi^T] < K(r*+1) = %d (numerical rank %d)" p e.NumericalRank))
         let g = Linalg.sym (aa - aPsi * sInv * aPsi.Transpose())
@@ -353,10 +346,6 @@ module GaussianMixturePretraining =
     /// The limit law `sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1` (Theorem 5.1) from an estimate.
     let limitLaw (sigma2: float) (alpha: float) (m: MixtureLimit) : LimitLaw =
         LimitLaw.create sigma2 m.DEff alpha m.Weights
-
-    /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (THEORY.md section 4).
-    let alpha0 (sigma2: float) (m: MixtureLimit) : float option =
-        if m.DBase > m.DEff && sigma2 > 0.0 then Some(m.PretrainMean / (sigma2 * float (m.DBase - m.DEff))) else None
 
     /// Figure 2's fixed values (L660–L690): varying `K` uses `d = 30, beta = 2`; varying `d` uses
     /// `K = 4, beta = 2`; varying `beta` uses `K = 4, d = 20`.
