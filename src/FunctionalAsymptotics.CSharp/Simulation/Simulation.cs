@@ -30,7 +30,7 @@ public sealed record SimulationGridPoint(
 /// </summary>
 public static class Simulation
 {
-    private static readonly Core.ModelFactory[] Factories = FunctionalAsymptotics.Models.ModelRegistry.simulations.ToArray();
+    private static readonly Core.ModelFactory[] Factories = [.. FunctionalAsymptotics.Models.ModelRegistry.simulations];
 
     /// <summary>The models that can be simulated: toy, spectral, factor, gmm.</summary>
     public static IReadOnlyList<string> Models => Factories.Select(f => f.Name).ToArray();

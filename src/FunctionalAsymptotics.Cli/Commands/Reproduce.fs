@@ -361,16 +361,11 @@ let run (output: Output) (registry: ModelFactory list) (argv: string[]) : int =
     let profile = profileOf (args.GetResult(Profile, "quick"))
     let dir = args.GetResult(Out, "reproduce-out")
     let progress = if args.Contains Quiet then None else Some output.Out
-    use cts = new CancellationTokenSource()
-    let handler = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cts.Cancel())
-    Console.CancelKeyPress.AddHandler handler
-    try
+    Interrupt.cooperate (fun cancel ->
         try
-            let path = reproduce profile dir progress registry cts.Token
+            let path = reproduce profile dir progress registry cancel
             output.Out.WriteLine(sprintf "fa reproduce: wrote %s" path)
             0
         with :? OperationCanceledException as e ->
-            output.Error.WriteLine(sprintf "fa: %s" e.Message)
-            130
-    finally
-        Console.CancelKeyPress.RemoveHandler handler
+            output.Error.WriteLine(sprintf "fa: %s" (oneLine e.Message))
+            130)

@@ -51,9 +51,12 @@ module Linalg =
     let skew (a: Matrix<float>) : Matrix<float> = (a - a.Transpose()) * 0.5
 
     /// Symmetric eigendecomposition of `sym(A)`: eigenvalues in **descending** order and the matching
-    /// orthonormal eigenvectors as columns.
+    /// orthonormal eigenvectors as columns. Raises `NonFiniteException` ("matrix") when `A` has a NaN or
+    /// infinite entry: the eigensolver's QL iteration never converges on such input (it loops without
+    /// end on NaN and indexes out of range on infinities), so the check comes first.
     let eigSymDesc (a: Matrix<float>) : float[] * Matrix<float> =
         let s = sym a
+        s.Enumerate() |> Seq.iteri (fun i x -> if not (Double.IsFinite x) then raise (NonFiniteException("matrix", i)))
         let evd = s.Evd(Symmetricity.Symmetric)
         let n = s.RowCount
         let lam = Array.init n (fun i -> evd.EigenValues.[i].Real)

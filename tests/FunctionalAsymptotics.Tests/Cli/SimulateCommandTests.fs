@@ -55,7 +55,7 @@ let tests =
             Expect.stringContains manifest "\"d\":5" "d from --d"
             Expect.stringContains manifest "\"sigma2\":0.5" "sigma2 from --sigma2"
             Expect.stringContains out "\"model\":\"spectral\"" "JSON printed"
-            let code2, _, err2 = capture Simulate.runWith [| "spectral"; "--K"; "3"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; tempDir "bad"; "--quiet" |]
+            let code2, _, err2 = capture Simulate.runWith [| "spectral"; "--components"; "3"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; tempDir "bad"; "--quiet" |]
             Expect.equal code2 2 "exit code 2"
             Expect.stringContains err2 "K" "names the parameter"
         }

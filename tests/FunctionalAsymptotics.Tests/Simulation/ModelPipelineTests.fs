@@ -30,9 +30,6 @@ let private convergence (f: ModelFactory) (grid: int[]) (reps: int) =
     let dir = tempDir f.Name
     let model, spec = runGrid f 1.0 grid reps 20261128UL 1 1 dir
     let summary = Engine.summarize model spec (Store.readRecords dir)
-    for g in summary do
-        eprintfn "PIPELINE %s n=%d m=%d R=%d: KS total %.4f, KS pre-training %.4f (band %.4f), p_var %.3f, mean %.4f +- %.4f (limit %.4f)"
-            f.Name g.N g.M g.Reps g.KsTotal g.KsPretrain (band reps) g.PVar g.MeanTotal g.MeanTotalStdErr model.Law.Mean
     let first, last = summary.[0], summary.[summary.Length - 1]
     Expect.isLessThan last.KsTotal first.KsTotal "KS of the total shrinks along n"
     Expect.isLessThan last.KsPretrain first.KsPretrain "KS of the pre-training part shrinks along n"

@@ -17,9 +17,8 @@ let private tempDir (name: string) =
     Directory.CreateDirectory dir |> ignore
     dir
 
-let private toyFactory = ModelRegistry.simulation "toy"
-let private toyParams = toyFactory.Parameters |> List.map (fun (p: ModelParameter) -> p.Name, p.Default) |> Map.ofList
-let private toy = toyFactory.Create 2.0 toyParams
+let private toyParams = ModelFactory.resolve (ModelRegistry.simulation "toy") []
+let private toy = (ModelRegistry.simulation "toy").Create 2.0 toyParams
 
 let private spec shard shards =
     { Model = "toy"; Parameters = toyParams; Alpha = 2.0; Seed = 7UL; Grid = [| 10; 30 |]; Reps = 12; Shard = shard; Shards = shards }
