@@ -28,3 +28,6 @@ if (law.Distribution is { } q)
     var e = q.EvaluateSf(t);
     Console.WriteLine($"P(E_alpha > t) = {e.Value:G10} by {e.Method}, error <= {e.ErrorBound:G3}");
 }
+
+// A model of your own, defined with delegates and arrays (examples/CSharpExample/YourOwnModel.cs).
+YourOwnModel.Run();

@@ -34,6 +34,10 @@ let allTests =
         Cli.LawCommandTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
+        Estimation.DerivativesTests.tests
+        Estimation.ValidationTests.tests
+        Asymptotics.SpecLawTests.tests
+        CSharp.SpecLawFacadeTests.tests
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests

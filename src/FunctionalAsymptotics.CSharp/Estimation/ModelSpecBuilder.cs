@@ -103,6 +103,19 @@ public sealed class ModelSpecBuilder
         return this;
     }
 
+    /// <summary>General features psi(x, w) without their differential: dpsi(x, w)[dw] is computed by the library
+    /// (Richardson differences of <paramref name="features"/>); the L2 moments are estimated by a seeded Monte Carlo
+    /// of <paramref name="count"/> draws x ~ mu_down.</summary>
+    public ModelSpecBuilder WithFeatures(Func<double[,], double[], double[]> features, Func<Random, double[]> sampler, int count, int seed)
+    {
+        Conv.NotNull(features, nameof(features));
+        Conv.NotNull(sampler, nameof(sampler));
+        var psi = FuncConvert.FromFunc<Matrix<double>, double[], double[]>((w, x) => features(w.ToArray(), x));
+        _representation = FEst.Representation.NewSampled(new FEst.SampledRepresentation(
+            psi, FuncConvert.FromFunc<Matrix<double>, double[], Matrix<double>, double[]>((w, x, dw) => FEst.Derivatives.featureDifferential(psi, w, x, dw)), FuncConvert.FromFunc<Random, double[]>(rng => sampler(rng)), count, seed));
+        return this;
+    }
+
     /// <summary>The target f* = &lt;theta*, psi(., w*)&gt; and the noise variance sigma^2.</summary>
     public ModelSpecBuilder WithTarget(double[] thetaStar, double sigma2)
     {
@@ -187,6 +200,17 @@ public sealed class ModelSpecification
     /// <summary>The horizontal-lift route with a seeded Monte Carlo sandwich of <paramref name="count"/> samples.</summary>
     public AsymptoticResult HorizontalMonteCarlo(int seed, int count, int batches) =>
         new(FAsy.TwoStage.horizontalWith(FEst.SandwichModule.monteCarlo(seed, count, batches, Core), Core));
+
+    /// <summary>The exact law with closed-form population moments, validated first unless <paramref name="validate"/>
+    /// is false (shapes, symmetry laws, supplied derivatives, critical point, horizontal Hessian; each failure a
+    /// typed exception naming the field).</summary>
+    public ExactLawResult ExactLaw(bool validate = true) =>
+        new(FAsy.SpecLaw.exact(SpecLawOptions.Validation(validate), Core));
+
+    /// <summary>The law by seeded Monte Carlo with jackknife standard errors and confidence intervals for every weight,
+    /// E||L(Z)||^2, alpha0 and the quantiles of E_alpha; validated first unless the settings switch it off.</summary>
+    public MonteCarloLawResult MonteCarloLaw(MonteCarloLawSettings? settings = null) =>
+        new(FAsy.SpecLaw.monteCarlo(SpecLawOptions.MonteCarlo(settings ?? new MonteCarloLawSettings()), Core));
 
     /// <summary>The sandwich V_h = H_h^-1 Sigma_h H_h^-1 at w* (closed form); throws NotIdentifiableException for a singular H_h.</summary>
     public double[,] SandwichCovariance() => FEst.SandwichModule.population(Core).Covariance.ToArray();

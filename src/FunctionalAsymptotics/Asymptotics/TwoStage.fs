@@ -79,19 +79,36 @@ module TwoStage =
         dirs |> Array.iteri (fun i b -> k.SetRow(i, (repr.FeatureDifferential w b).TransposeThisAndMultiply(t)))
         k :> Matrix<float>
 
+    /// `u(x) = [psi(x, w); <theta, dpsi(x, w)[b_j]>_j]`, whose second moments give `Sigma`, `C` and `E[a a^T]`.
+    let sampledFeatureVector (repr: SampledRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) (x: float[]) : float[] =
+        let t = DenseVector(theta)
+        Array.append (repr.Features w x) (dirs |> Array.map (fun b -> t.DotProduct(DenseVector(repr.FeatureDifferential w x b))))
+
     /// Seeded Monte Carlo of `E[u u^T]`, `u(x) = [psi(x, w); <theta, dpsi(x, w)[b_j]>_j]` (common random numbers).
     let private sampledMoments (repr: SampledRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) =
         if repr.Count < 1 then Check.fail "Count" (sprintf "must be >= 1, got %d" repr.Count)
         let rng = Random repr.Seed
-        let t = DenseVector(theta)
         let mutable acc : Matrix<float> option = None
         for _ in 1 .. repr.Count do
             let x = repr.Sample rng
-            let u = Array.append (repr.Features w x) (dirs |> Array.map (fun b -> t.DotProduct(DenseVector(repr.FeatureDifferential w x b))))
-            let uv = DenseVector(u)
+            let uv = DenseVector(sampledFeatureVector repr w theta dirs x)
             let o = uv.OuterProduct uv
             acc <- Some(match acc with Some a -> a + o | None -> o)
         Linalg.sym (acc.Value / float repr.Count), theta.Length
+
+    /// `G = S_aa - S_a,psi Sigma^+ S_psi,a` from the second-moment matrix `m = E[u u^T]` of
+    /// `u = [psi (p entries); a]`, with `Sigma^+` on the numerical range of `Sigma = S_psi,psi`.
+    let gramOfMoments (m: Matrix<float>) (p: int) : Matrix<float> =
+        let n = m.RowCount - p
+        let sww = m.SubMatrix(0, p, 0, p)
+        let swk = m.SubMatrix(0, p, p, n)
+        let skk = m.SubMatrix(p, n, p, n)
+        let lam, v = Linalg.eigSymDesc sww
+        let top = max (abs lam.[0]) 1e-300
+        let r0 = lam |> Array.filter (fun l -> l > rankTolerance * top) |> Array.length
+        let vr = v.SubMatrix(0, p, 0, r0)
+        let half = swk.TransposeThisAndMultiply(vr) * DenseMatrix.OfDiagonalArray(Array.init r0 (fun i -> 1.0 / sqrt lam.[i]))
+        Linalg.sym (skk - half * half.Transpose())
 
     /// `G = E[a a^T] - C Sigma^+ C^T` for `a_j = <theta, dpsi[b_j]>` (docs/theory.md section 4), where `Sigma^+`
     /// enters through the L2 projector `Pi_Omega = T Sigma^+ T^adj` (its definition). Linear-Gaussian: exact,
@@ -108,16 +125,7 @@ module TwoStage =
             Linalg.sym (resid * resid.Transpose())
         | Sampled r ->
             let m, p = sampledMoments r w theta dirs
-            let n = dirs.Length
-            let sww = m.SubMatrix(0, p, 0, p)
-            let swk = m.SubMatrix(0, p, p, n)
-            let skk = m.SubMatrix(p, n, p, n)
-            let lam, v = Linalg.eigSymDesc sww
-            let top = max (abs lam.[0]) 1e-300
-            let r0 = lam |> Array.filter (fun l -> l > rankTolerance * top) |> Array.length
-            let vr = v.SubMatrix(0, p, 0, r0)
-            let half = swk.TransposeThisAndMultiply(vr) * DenseMatrix.OfDiagonalArray(Array.init r0 (fun i -> 1.0 / sqrt lam.[i]))
-            Linalg.sym (skk - half * half.Transpose())
+            gramOfMoments m p
 
     /// `d_eff = rank Sigma(w)` (`rank(W Sigma_down W^T)`, or the numerical rank of the Monte Carlo `Sigma`).
     let effectiveDimension (repr: Representation) (w: Matrix<float>) =

@@ -18,7 +18,7 @@ type Sandwich =
       ScoreCovariance: Matrix<float>
       /// `V_h = H_h^-1 Sigma_h H_h^-1`.
       Covariance: Matrix<float>
-      /// Monte Carlo standard errors of the entries of `V_h` (batch means), for the Monte Carlo form.
+      /// Monte Carlo standard errors of the entries of `V_h` (jackknife over batches), for the Monte Carlo form.
       StandardError: Matrix<float> option }
 
 /// The three forms of the sandwich: population closed form, seeded Monte Carlo, plug-in.
@@ -28,21 +28,24 @@ module Sandwich =
     /// Relative eigenvalue threshold below which `H_h` counts as singular.
     let defaultIdentifiabilityTolerance = 1e-10
 
-    /// `H_h^-1` by symmetric eigendecomposition; raises `NotIdentifiableException` naming the directions
-    /// (eigenvectors mapped back to parameter space) whose eigenvalue is `<= tolerance * max |eig|`.
-    /// Never a pseudo-inverse.
+    /// `H_h^-1` by symmetric eigendecomposition. An eigenvalue `< -tolerance * max |eig|` means the point
+    /// is a saddle, not a minimiser: `NotLocalMinimiserException` naming the descent directions. Otherwise
+    /// an eigenvalue `<= tolerance * max |eig|` raises `NotIdentifiableException` naming the flat
+    /// directions (eigenvectors mapped back to parameter space). Never a pseudo-inverse.
     let inverseHessian (tolerance: float) (basis: Matrix<float>[]) (hH: Matrix<float>) : Matrix<float> =
         let lam, v = Linalg.eigSymDesc hH
         if lam.Length = 0 then Linalg.zeros 0 0
         else
             let scale = max (abs lam.[0]) (abs lam.[lam.Length - 1])
             let cut = tolerance * max scale 1e-300
+            let toParameterSpace (idx: int[]) =
+                idx |> Array.map (fun i -> basis |> Array.mapi (fun j b -> b * v.[j, i]) |> Array.reduce (+))
+            let negative = [| for i in 0 .. lam.Length - 1 do if lam.[i] < -cut then yield i |]
+            if negative.Length > 0 then
+                raise (NotLocalMinimiserException(toParameterSpace negative, negative |> Array.map (fun i -> lam.[i])))
             let bad = [| for i in 0 .. lam.Length - 1 do if lam.[i] <= cut then yield i |]
             if bad.Length > 0 then
-                let dirs =
-                    bad |> Array.map (fun i ->
-                        basis |> Array.mapi (fun j b -> b * v.[j, i]) |> Array.reduce (+))
-                raise (NotIdentifiableException(dirs, bad |> Array.map (fun i -> lam.[i]), cut))
+                raise (NotIdentifiableException(toParameterSpace bad, bad |> Array.map (fun i -> lam.[i]), cut))
             v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
 
     /// Assembles `V_h = H_h^-1 Sigma_h H_h^-1` from the two matrices in the basis.
@@ -53,7 +56,8 @@ module Sandwich =
         { Basis = basis; Hessian = Linalg.sym hH; ScoreCovariance = Linalg.sym sigmaH
           Covariance = Linalg.sym (hinv * sigmaH * hinv); StandardError = None }
 
-    let private inBasis (basis: Matrix<float>[]) (apply: Matrix<float> -> Matrix<float>) =
+    /// The symmetric matrix `B^T A B` of a linear map `A` (e.g. a Hessian-vector product) in an orthonormal basis `B`.
+    let inBasis (basis: Matrix<float>[]) (apply: Matrix<float> -> Matrix<float>) =
         let n = basis.Length
         let h = DenseMatrix.Create(n, n, 0.0)
         for j in 0 .. n - 1 do
@@ -90,8 +94,11 @@ module Sandwich =
         Linalg.sym (hH / c), Linalg.sym (sH / c)
 
     /// Form 2: population level by a seeded Monte Carlo of `count` pre-training samples at `spec.WStar`,
-    /// averaging per-sample Hessians and score outer products. `StandardError` holds the entrywise
-    /// standard error of `V_h` from `batches` batch means (`count` is split evenly).
+    /// averaging per-sample Hessians and score outer products; `V_h` is formed from the pooled `H_h` and
+    /// `Sigma_h`. `StandardError` holds the entrywise jackknife standard error of `V_h` over `batches`
+    /// batches (`count` is split evenly): leave-one-batch-out pooled estimates `V_(i)`,
+    /// `se^2 = (B-1)/B sum_i (V_(i) - mean)^2`. Only pooled Hessians are inverted, so one batch with an
+    /// indefinite Hessian does not fail a run whose pooled Hessian is fine.
     let monteCarlo (seed: int) (count: int) (batches: int) (spec: ModelSpec<'Z>) : Sandwich =
         if batches < 2 then Check.fail "batches" (sprintf "must be >= 2, got %d" batches)
         if count < batches then Check.fail "count" (sprintf "must be >= batches = %d, got %d" batches count)
@@ -100,16 +107,17 @@ module Sandwich =
         let basis = GroupAction.horizontalBasis spec.Action w
         let per = count / batches
         let parts = Array.init batches (fun _ -> accumulate spec.Pretraining w basis (Array.init per (fun _ -> spec.Pretraining.Sample rng)))
-        let hH = parts |> Array.map fst |> Array.reduce (+) |> fun m -> m / float batches
-        let sH = parts |> Array.map snd |> Array.reduce (+) |> fun m -> m / float batches
-        let whole = ofMatrices basis hH sH
-        let vs = parts |> Array.map (fun (h, s) -> (ofMatrices basis h s).Covariance)
+        let hTotal = parts |> Array.map fst |> Array.reduce (+)
+        let sTotal = parts |> Array.map snd |> Array.reduce (+)
+        let b = float batches
+        let whole = ofMatrices basis (hTotal / b) (sTotal / b)
+        let vs = parts |> Array.map (fun (h, s) -> (ofMatrices basis ((hTotal - h) / (b - 1.0)) ((sTotal - s) / (b - 1.0))).Covariance)
         let n = basis.Length
         let se =
             DenseMatrix.Create(n, n, fun i j ->
                 let xs = vs |> Array.map (fun v -> v.[i, j])
                 let m = Array.average xs
-                sqrt ((xs |> Array.sumBy (fun x -> (x - m) * (x - m))) / float (batches - 1) / float batches))
+                sqrt ((b - 1.0) / b * (xs |> Array.sumBy (fun x -> (x - m) * (x - m)))))
         { whole with StandardError = Some(se :> Matrix<float>) }
 
     /// Form 3: the plug-in estimate from a data set at a fitted point `wHat` (an empirical minimiser):
