@@ -53,8 +53,12 @@ let toolPackage = "FunctionalAsymptotics.Cli"
 let pack () =
     if Directory.Exists artifacts then Directory.Delete(artifacts, true)
     let commit = match gitCommit () with Some sha -> $" -p:RepositoryCommit={sha}" | None -> ""
+    // One pack of the solution: only the projects listed in packedProjects set IsPackable.
+    dotnet $"pack \"{sln}\" -c Release --no-build --no-restore{commit}"
     for project in packedProjects do
-        dotnet $"pack {project} -c Release --no-build --no-restore{commit}"
+        let id = Path.GetFileName project
+        if Directory.GetFiles(artifacts, id + ".*.nupkg") |> Array.exists (fun f -> Path.GetFileName(f).StartsWith(id + "." + version ())) |> not then
+            failwithf "pack made no package of %s" project
 
 /// Installs the `fa` tool from artifacts/ into a temporary tool path, with a NuGet configuration whose only
 /// source is artifacts/ (so no registry is asked: the tool package carries all its dependencies), and runs it.

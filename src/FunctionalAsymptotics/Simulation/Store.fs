@@ -306,7 +306,7 @@ module Store =
                 else
                     try readRecordsOf spec dir
                     with :? RunStoreException as e ->
-                        corrupt dir 0 (sprintf "holds %s (%d bytes) but no %s, and its records are not this run's (%s); move them away or choose another directory" RecordsFile recordBytes ManifestFile e.Message)
+                        corrupt dir 0 (sprintf "holds %s (%d bytes) but no %s, and its records are not this run's (line %d: %s); move them away or choose another directory" RecordsFile recordBytes ManifestFile e.Line e.Reason)
             let index = spec.Grid |> Array.mapi (fun g n -> n, g) |> dict
             for r in records do
                 match index.TryGetValue r.N with

@@ -96,6 +96,7 @@ let tests =
                     let e = storeError (fun () -> run s dir resume |> ignore) (sprintf "%s, resume %b" name resume)
                     Expect.equal e.Path dir (sprintf "%s: names the directory" name)
                     Expect.stringContains e.Reason "no manifest.json" "says what is there"
+                    Expect.isFalse (e.Reason.Contains "(Parameter") "the reason is plain words, without .NET's parameter suffix"
                     Expect.equal (File.ReadAllBytes(recordsPath dir)) content (sprintf "%s, resume %b: records untouched" name resume)
                     Expect.isFalse (File.Exists(Path.Combine(dir, Store.ManifestFile))) "no manifest written"
             // This run's own records whose manifest was lost (a torn tail too): refused without resume,
