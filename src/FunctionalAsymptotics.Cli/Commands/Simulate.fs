@@ -182,8 +182,13 @@ let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<Simu
     let spec =
         { Model = factory.Name; Parameters = parameters; Alpha = alpha; Seed = seed
           Grid = parseGrid (args.GetResult N_Grid); Reps = args.GetResult Reps |> Require.intBetween "--reps" 1 maxReps; Shard = shard; Shards = shards }
-    RunSpec.validate spec
-    let model = factory.Create alpha parameters
+    match parameters.TryFind "d" with
+    | Some d when d > float ModelReport.maxDimension -> usage (sprintf "--d: must be at most %d, got %g" ModelReport.maxDimension d)
+    | _ -> ()
+    let model =
+        validating [ "alpha", "--alpha"; "grid", "--n-grid"; "reps", "--reps"; "shard", "--shard"; "shards", "--shard" ] (fun () ->
+            RunSpec.validate spec
+            factory.Create alpha parameters)
     let dir = args.GetResult Out
     let quiet = args.Contains Quiet
     let json = args.Contains Json

@@ -114,6 +114,9 @@ let tests =
             expectUsage ([ "simulate"; "toy"; "--n-grid"; "10"; "--reps"; "2147483647" ] @ sim) "--reps"
             expectUsage ([ "simulate"; "toy"; "--n-grid"; "2147483647"; "--reps"; "2" ] @ sim) "--n-grid"
             expectUsage ([ "simulate"; "toy"; "--n-grid"; "10"; "--reps"; "2"; "--threads"; "0" ] @ sim) "--threads"
+            expectUsage ([ "simulate"; "spectral"; "--d"; "2000"; "--n-grid"; "10"; "--reps"; "2" ] @ sim) "--d"
+            // m = floor(alpha n) beyond a 32-bit count was silently saturated to 2147483647 with exit code 0.
+            expectUsage ([ "simulate"; "toy"; "--n-grid"; "100"; "--reps"; "2"; "--alpha"; "1e308" ] @ sim.Tail.Tail) "--alpha"
             expectUsage [ "spectral"; "--d"; "100000"; "--k"; "2"; "--alpha"; "1"; "--sigma2"; "1" ] "--d"
             expectUsage [ "factor"; "--d"; "100000"; "--k"; "2"; "--seed"; "1"; "--sigma-nu2"; "1"; "--alpha"; "1" ] "--d"
             expectUsage [ "gmm"; "--components"; "100000"; "--d"; "100000" ] "--components"
