@@ -107,6 +107,11 @@ let tests =
             let _, out1, _ = fa [ "factor"; "--d"; "8"; "--k"; "2"; "--seed"; "1"; "--sigma-nu2"; "1e-100"; "--alpha"; "1"; "--beta-star"; "1,1e-50"; "--json" ]
             let w1 = (JsonDocument.Parse out1).RootElement.GetProperty("weights").EnumerateArray() |> Seq.map (fun e -> e.GetDouble()) |> Array.ofSeq
             Array.iter2 (fun a b -> Expect.isLessThan (abs (a / 1e100 - b) / b) 1e-12 "weights scale by c^2") w w1
+            // The simulated factor model with beta = 1e200 (formerly a hang) and 1e100 (an IndexOutOfRangeException).
+            for beta, quantity in [ "1e200", "the limit law of the simulated model failed"; "1e100", "the variance of the limit law is infinite" ] do
+                let code, _, err = fa [ "simulate"; "factor"; "--beta"; beta; "--n-grid"; "50"; "--alpha"; "1"; "--reps"; "2"; "--out"; tempDir "beta"; "--quiet"; "--no-plots" ]
+                Expect.equal code 1 err
+                Expect.stringContains err quantity beta
             Expect.isLessThan timer.Elapsed.TotalSeconds 60.0 "no hang")
 
         testCase "sizes that cannot fit are rejected before allocating, naming the option" (fun () ->
