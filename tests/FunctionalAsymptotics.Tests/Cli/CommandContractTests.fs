@@ -112,6 +112,11 @@ let tests =
                 let code, _, err = fa [ "simulate"; "factor"; "--beta"; beta; "--n-grid"; "50"; "--alpha"; "1"; "--reps"; "2"; "--out"; tempDir "beta"; "--quiet"; "--no-plots" ]
                 Expect.equal code 1 err
                 Expect.stringContains err quantity beta
+            // Found by the fuzz property: sigma_nu^2 = 1e308 made the unit-scale beta* underflow in the descriptor route.
+            let code, out, err = fa [ "factor"; "--d"; "5"; "--k"; "2"; "--seed"; "1"; "--sigma-nu2"; "1e308"; "--alpha"; "2147483648"; "--beta-star"; "1,2" ]
+            Expect.equal code 1 err
+            Expect.equal out "" "no partial output"
+            Expect.stringContains err "the factor limit law failed for --d 5 --k 2 --seed 1" "a computation error naming the inputs"
             Expect.isLessThan timer.Elapsed.TotalSeconds 60.0 "no hang")
 
         testCase "sizes that cannot fit are rejected before allocating, naming the option" (fun () ->
