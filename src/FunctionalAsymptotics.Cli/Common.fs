@@ -28,15 +28,23 @@ let usageError (message: string) : 'T = raise (UsageError message)
 /// Fails with a `ComputationError`.
 let computationError (message: string) : 'T = raise (ComputationError message)
 
-/// Runs a computation on options that were already validated. A core `InvalidArgumentException` raised
-/// inside it is not the user's fault (every option was checked before): it becomes a `ComputationError`
-/// naming `what` was computed and `inputs` (the options it was computed from), exit code 1.
-let compute (what: string) (inputs: string) (body: unit -> 'T) : 'T =
+/// Runs a core function that validates user inputs and then computes: an `InvalidArgumentException`
+/// naming one of `options` (core argument name, option name) is a usage error naming the option (exit 2);
+/// one naming anything else arose inside the computation (an internal value the user never gave) and is a
+/// `ComputationError` naming `what` was computed and `inputs` (exit 1), as is a `RankDeficientException`.
+let validatingThenComputing (options: (string * string) list) (what: string) (inputs: string) (body: unit -> 'T) : 'T =
     try body ()
     with
     | :? InvalidArgumentException as e ->
-        computationError (sprintf "%s failed for %s: internal value %s %s" what inputs e.Argument e.Constraint)
+        match options |> List.tryFind (fun (argument, _) -> argument = e.Argument) with
+        | Some(_, option) -> usageError (sprintf "%s: %s" option e.Constraint)
+        | None -> computationError (sprintf "%s failed for %s: internal value %s %s" what inputs e.Argument e.Constraint)
     | :? RankDeficientException as e -> computationError (sprintf "%s failed for %s: %s" what inputs e.Message)
+
+/// Runs a computation on options that were already validated. A core `InvalidArgumentException` raised
+/// inside it is not the user's fault (every option was checked before): it becomes a `ComputationError`
+/// naming `what` was computed and `inputs` (the options it was computed from), exit code 1.
+let compute (what: string) (inputs: string) (body: unit -> 'T) : 'T = validatingThenComputing [] what inputs body
 
 /// Runs the core's validation of user inputs: an `InvalidArgumentException` raised by `body` is a usage
 /// error (exit 2) naming the user's option, found in `options` (core argument name, option name).

@@ -7,6 +7,7 @@ open Expecto
 /// Every test list of the project, one per source concept (mirrors src/).
 let allTests =
     testList "FunctionalAsymptotics" [
+        Linalg.LinalgTests.tests
         Kernels.CumulantKernelsTests.tests
         Kernels.MixtureKernelsTests.tests
         Kernels.MixtureKernelsTests.blockTests

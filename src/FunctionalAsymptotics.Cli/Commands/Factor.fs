@@ -83,21 +83,11 @@ let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
             (String.Join(",", beta |> Array.map format)) (format sigmaNu2) (format alpha)
     let route = args.GetResult(Route, "horizontal")
     compute "the factor limit law" inputs (fun () ->
-        let s = summary route cfg
-        let comparisons =
-            [| "horizontal"; "descriptor"; "closed"; "paper" |]
-            |> Array.filter ((<>) route)
-            |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
-        let report =
-            { Model = "factor"; Summary = s; Alpha = alpha; Comparisons = comparisons
-              PriorArt =
-                { Reference = "Ge et al. 2024, Thm 4.4"
-                  Bound = Factor.geBound cfg alpha
-                  PretrainTerm = Factor.gePretrainTerm cfg
-                  ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) } }
-        checkFinite inputs report
-        if args.Contains Json then out.WriteLine(json report) else human out report
-        0)
+        present out (args.Contains Json) "factor" inputs alpha route (fun r -> summary r cfg) (fun s ->
+            { Reference = "Ge et al. 2024, Thm 4.4"
+              Bound = Factor.geBound cfg alpha
+              PretrainTerm = Factor.gePretrainTerm cfg
+              ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) }))
 
 /// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

@@ -175,6 +175,7 @@ let sweepParsed (out: TextWriter) (args: ParseResults<SweepArgs>) : int =
             if not (v > 0.0) then usageError (sprintf "--values: beta must be > 0, got %s" (format v))
     if core <> "beta" && not (beta > 0.0) then usageError (sprintf "--fixed: beta must be > 0, got %s" (format beta))
     let out' = args.GetResult Out
+    if File.Exists out' then usageError (sprintf "--out: '%s' is a file, not a directory" out')
     let o = options (args.TryGetResult SweepArgs.Theta_Norm) (args.TryGetResult SweepArgs.Samples) (args.TryGetResult SweepArgs.Fisher_Samples) (args.TryGetResult SweepArgs.Seed)
     let inputs = sprintf "--vary %s --values %s" vary (String.Join(",", values |> Array.map format))
     let results = compute "the mixture sweep" inputs (fun () -> GaussianMixturePretraining.sweep core values k d beta o)

@@ -115,3 +115,20 @@ let human (out: TextWriter) (r: Report) =
     for (route, disc, _) in r.Comparisons do
         if not (disc <= 1e-8) then
             out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
+
+/// The routes a model command reports and compares.
+let routes = [| "horizontal"; "descriptor"; "closed"; "paper" |]
+
+/// Computes the reported `route` and its comparison with the other routes (`summaryOf`), checks that every
+/// printed number is finite (`checkFinite`), and prints the JSON object (`asJson`) or the table. Returns 0.
+let present (out: TextWriter) (asJson: bool) (model: string) (inputs: string) (alpha: float) (route: string)
+            (summaryOf: string -> AsymptoticSummary) (priorArt: AsymptoticSummary -> PriorArt) : int =
+    let s = summaryOf route
+    let comparisons =
+        routes
+        |> Array.filter ((<>) route)
+        |> Array.map (fun r -> let o = summaryOf r in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
+    let report = { Model = model; Summary = s; Alpha = alpha; Comparisons = comparisons; PriorArt = priorArt s }
+    checkFinite inputs report
+    if asJson then out.WriteLine(json report) else human out report
+    0

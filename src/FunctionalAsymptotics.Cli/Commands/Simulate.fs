@@ -185,8 +185,19 @@ let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<Simu
     let spec =
         { Model = factory.Name; Parameters = parameters; Alpha = alpha; Seed = seed
           Grid = parseGrid (args.GetResult N_Grid); Reps = args.GetResult Reps |> Require.intBetween "--reps" 1 maxReps; Shard = shard; Shards = shards }
-    RunSpec.validate spec
-    let model = factory.Create alpha parameters
+    match parameters.TryFind "d" with
+    | Some d when d > float ModelReport.maxDimension -> usage (sprintf "--d: must be at most %d, got %g" ModelReport.maxDimension d)
+    | _ -> ()
+    validating [ "alpha", "--alpha"; "grid", "--n-grid"; "reps", "--reps"; "shard", "--shard"; "shards", "--shard" ] (fun () ->
+        RunSpec.validate spec)
+    // The model's own checks name its parameters (exit 2); anything else raised while its limit law is
+    // computed is a computation error (exit 1). The law must be finite before any replicate runs.
+    let inputs =
+        sprintf "%s with %s, alpha %s" factory.Name (parameters |> Map.toList |> List.map (fun (k, v) -> sprintf "%s=%s" k (format v)) |> String.concat ",") (format alpha)
+    let parameterOptions = factory.Parameters |> List.map (fun p -> p.Name, sprintf "--param %s" p.Name)
+    let model = validatingThenComputing (("alpha", "--alpha") :: parameterOptions) "the limit law of the simulated model" inputs (fun () -> factory.Create alpha parameters)
+    finiteResult "the mean of the limit law" inputs model.Law.Mean |> ignore
+    finiteResult "the variance of the limit law" inputs model.Law.Variance |> ignore
     let dir = args.GetResult Out
     let quiet = args.Contains Quiet
     let json = args.Contains Json

@@ -45,21 +45,11 @@ let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     let cfg = Spectral.defaultConfig d k sigma2
     let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
     compute "the spectral limit law" inputs (fun () ->
-        let s = summary route cfg
-        let comparisons =
-            [| "horizontal"; "descriptor"; "closed"; "paper" |]
-            |> Array.filter ((<>) route)
-            |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
-        let report =
-            { Model = "spectral"; Summary = s; Alpha = alpha; Comparisons = comparisons
-              PriorArt =
-                { Reference = "Cabannes et al. 2023, Thm 4"
-                  Bound = Spectral.cabannesBound cfg alpha
-                  PretrainTerm = Spectral.cabannesPretrainTerm cfg
-                  ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) } }
-        checkFinite inputs report
-        if args.Contains Json then out.WriteLine(json report) else human out report
-        0)
+        present out (args.Contains Json) "spectral" inputs alpha route (fun r -> summary r cfg) (fun s ->
+            { Reference = "Cabannes et al. 2023, Thm 4"
+              Bound = Spectral.cabannesBound cfg alpha
+              PretrainTerm = Spectral.cabannesPretrainTerm cfg
+              ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) }))
 
 /// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

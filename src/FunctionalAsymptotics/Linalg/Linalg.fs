@@ -50,16 +50,32 @@ module Linalg =
     /// Skew-symmetric part `(A - A^T) / 2`.
     let skew (a: Matrix<float>) : Matrix<float> = (a - a.Transpose()) * 0.5
 
+    /// Raises `NonFiniteException` ("matrix") when `a` has a NaN or infinite entry. The iterative
+    /// decompositions below (MathNet's QL eigensolver and SVD) never converge on such input: they loop
+    /// without end on NaN or index out of range on infinities, so every one of them checks first.
+    let private requireFinite (a: Matrix<float>) =
+        a.Enumerate() |> Seq.iteri (fun i x -> if not (Double.IsFinite x) then raise (NonFiniteException("matrix", i)))
+
+    /// The power of two `c` by which the decompositions divide `a` before they run, and multiply the
+    /// eigen- or singular values after: 1 when the largest entry lies within `2^-400 .. 2^400` (results stay
+    /// bit-identical), else the power of two nearest the largest entry. MathNet's QL iteration and SVD
+    /// square entries internally, so entries beyond about 1e154 overflow there (an IndexOutOfRangeException
+    /// or an endless loop); division by a power of two is exact and the vectors do not change.
+    let private decompositionScale (a: Matrix<float>) : float =
+        let largest = a.Enumerate() |> Seq.fold (fun m x -> max m (abs x)) 0.0
+        if largest = 0.0 || (largest < Math.ScaleB(1.0, 400) && largest > Math.ScaleB(1.0, -400)) then 1.0
+        else Math.ScaleB(1.0, Math.ILogB largest)
+
     /// Symmetric eigendecomposition of `sym(A)`: eigenvalues in **descending** order and the matching
     /// orthonormal eigenvectors as columns. Raises `NonFiniteException` ("matrix") when `A` has a NaN or
-    /// infinite entry: the eigensolver's QL iteration never converges on such input (it loops without
-    /// end on NaN and indexes out of range on infinities), so the check comes first.
+    /// infinite entry (`requireFinite`); entries of any finite magnitude are fine (`decompositionScale`).
     let eigSymDesc (a: Matrix<float>) : float[] * Matrix<float> =
         let s = sym a
-        s.Enumerate() |> Seq.iteri (fun i x -> if not (Double.IsFinite x) then raise (NonFiniteException("matrix", i)))
-        let evd = s.Evd(Symmetricity.Symmetric)
+        requireFinite s
+        let c = decompositionScale s
+        let evd = (if c = 1.0 then s else s / c).Evd(Symmetricity.Symmetric)
         let n = s.RowCount
-        let lam = Array.init n (fun i -> evd.EigenValues.[i].Real)
+        let lam = Array.init n (fun i -> evd.EigenValues.[i].Real * c)
         let order = Array.init n id |> Array.sortBy (fun i -> -lam.[i])
         let vecs = evd.EigenVectors
         let v = DenseMatrix.Create(n, n, 0.0)
@@ -104,8 +120,11 @@ module Linalg =
             acc <- acc * acc
         acc
 
-    /// Singular values (descending) of a matrix.
-    let singularValues (a: Matrix<float>) : float[] = a.Svd(false).S.ToArray()
+    /// Singular values (descending) of a matrix (finite entries required, `requireFinite`).
+    let singularValues (a: Matrix<float>) : float[] =
+        requireFinite a
+        let c = decompositionScale a
+        (if c = 1.0 then a else a / c).Svd(false).S.ToArray() |> Array.map (fun x -> x * c)
 
     /// Numerical rank: the number of singular values above `relTol * s_max` (and above 1e-300).
     let numericalRank (relTol: float) (a: Matrix<float>) : int =
@@ -120,7 +139,8 @@ module Linalg =
     let rangeBasis (relTol: float) (a: Matrix<float>) : Matrix<float> =
         if a.ColumnCount = 0 then zeros a.RowCount 0
         else
-            let svd = a.Svd(true)
+            requireFinite a
+            let svd = (let c = decompositionScale a in if c = 1.0 then a else a / c).Svd(true)
             let s = svd.S.ToArray()
             let r =
                 if s.Length = 0 || s.[0] <= 1e-300 then 0
@@ -133,7 +153,8 @@ module Linalg =
         let n = a.RowCount
         if a.ColumnCount = 0 then eye n
         else
-            let svd = a.Svd(true)
+            requireFinite a
+            let svd = (let c = decompositionScale a in if c = 1.0 then a else a / c).Svd(true)
             let s = svd.S.ToArray()
             let r =
                 if s.Length = 0 || s.[0] <= 1e-300 then 0

@@ -43,6 +43,8 @@ module RunSpec =
         for n in spec.Grid do
             if n < 1 then Check.fail "grid" (sprintf "sample sizes must be >= 1, got %d" n)
             if preTrainingSize spec.Alpha n < 1 then Check.fail "grid" (sprintf "m = floor(alpha n) must be >= 1; n = %d is too small" n)
+            if spec.Alpha * float n > float Int32.MaxValue then
+                Check.fail "alpha" (sprintf "m = floor(alpha n) must be at most %d (a 32-bit count); n = %d gives %g" Int32.MaxValue n (spec.Alpha * float n))
         if (Array.distinct spec.Grid).Length <> spec.Grid.Length then Check.fail "grid" "sample sizes must be distinct"
         if spec.Reps < 1 then Check.fail "reps" (sprintf "must be >= 1, got %d" spec.Reps)
         if spec.Shards < 1 then Check.fail "shards" (sprintf "must be >= 1, got %d" spec.Shards)

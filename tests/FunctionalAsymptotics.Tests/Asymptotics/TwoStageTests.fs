@@ -102,11 +102,7 @@ let tests =
             let huge = { factorConfigs.[2] with Beta = [| 1e150; 1.0 |]; SigmaNu2 = 1.0 }
             let h = Factor.atUnitScale (fun cfg -> TwoStage.horizontal (Factor.spec cfg)) huge
             Expect.isTrue (h.Weights |> Array.forall Double.IsFinite) "finite weights of order 1e300"
-            Expect.isGreaterThan h.Weights.[0] 1e299 "weights scale like beta*^2"
-            // The eigensolver itself refuses non-finite input instead of looping (the former hang).
-            let m = Linalg.eye 3
-            m.[0, 1] <- nan
-            Expect.throwsT<NonFiniteException> (fun () -> Linalg.eigSymDesc m |> ignore) "NaN entry rejected")
+            Expect.isGreaterThan h.Weights.[0] 1e299 "weights scale like beta*^2")
         testCase "factor: the independent mpmath numbers (errata Table 2) and the printed Cor. 6.4" (fun () ->
             let c2 = factorConfigs.[1]
             let c3 = factorConfigs.[2]

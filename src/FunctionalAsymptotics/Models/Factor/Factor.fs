@@ -184,21 +184,22 @@ module Factor =
         Array.create (d - k) w
 
     /// Computes a summary of the law on the problem rescaled to unit size and scales the result back.
-    /// Dividing `beta*` by `c` and `sigma_nu^2` by `c^2` divides `y` by `c`, hence `sigma^2`, every weight
-    /// `lambda_j` and the Gram `G` by `c^2` (the law `n(R - sigma^2)` is quadratic in the scale of `y`,
-    /// Theorem 5.1), while the loadings and `V` are unchanged. `c` is the power of two nearest
-    /// `max(max_j |beta*_j|, sigma_nu)`, so both rescalings are exact in floating point; with `c` the
-    /// routes never form the products of huge `beta*` entries that overflow inside the eigensolver.
+    /// The weights `lambda_j` of `||L(Z)||^2` and the Gram `G` are quadratic in `beta*` and do not involve
+    /// `sigma_nu^2` (Theorem 5.1: the noise enters only through `sigma^2 d_eff`), so `summaryOf` runs on
+    /// `beta* / c` with `sigma_nu^2 = 0`, its weights and Gram are multiplied by `c^2`, and `sigma^2` is
+    /// `sigma2 cfg` of the original problem. `c` is the power of two nearest `max_j |beta*_j|`, so the
+    /// rescaling is exact in floating point; the routes never form the products of huge (or tiny) `beta*`
+    /// entries that overflow (or underflow) inside the eigensolver.
     let atUnitScale (summaryOf: FactorConfig -> AsymptoticSummary) (cfg: FactorConfig) : AsymptoticSummary =
         validate cfg
-        let size = max (cfg.Beta |> Array.fold (fun m b -> max m (abs b)) 0.0) (sqrt cfg.SigmaNu2)
+        let size = cfg.Beta |> Array.fold (fun m b -> max m (abs b)) 0.0
         if size = 0.0 then summaryOf cfg
         else
             let c = Math.ScaleB(1.0, Math.ILogB size)
-            let s = summaryOf { cfg with Beta = cfg.Beta |> Array.map (fun b -> b / c); SigmaNu2 = cfg.SigmaNu2 / c / c }
+            let s = summaryOf { cfg with Beta = cfg.Beta |> Array.map (fun b -> b / c); SigmaNu2 = 0.0 }
             let c2 x = x * c * c
             { s with
-                Sigma2 = c2 s.Sigma2
+                Sigma2 = sigma2 cfg
                 Weights = Array.map c2 s.Weights
                 Gram = s.Gram.Map(fun g -> c2 g) }
 
