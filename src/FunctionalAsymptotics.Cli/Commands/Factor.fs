@@ -21,6 +21,8 @@ type FactorArgs =
     | [<Mandatory; Unique>] Sigma_Nu2 of float
     | [<Mandatory; Unique>] Alpha of float
     | [<Unique>] Route of string
+    | [<Unique>] Compare
+    | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -33,7 +35,9 @@ type FactorArgs =
             | Sigma_Nu2 _ -> "variance of nu; sigma^2 = sigma_nu^2 + beta*^T (I + A*^T A*)^-1 beta* is derived."
             | Alpha _ -> "alpha = m / n > 0."
             | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.4) or paper (printed Cor. 6.4)."
-            | Json -> "print one JSON object."
+            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Quiet -> "no progress lines on stderr."
+            | Json -> "print one JSON object (no progress lines)."
 
 /// Reads a CSV of numbers (d rows, k columns, invariant culture, no header).
 let readLoadings (path: string) =
@@ -48,15 +52,22 @@ let readLoadings (path: string) =
     DenseMatrix.OfRowArrays rows :> MathNet.Numerics.LinearAlgebra.Matrix<float>
 
 /// The summary of one route.
-let summary (route: string) (cfg: FactorConfig) : AsymptoticSummary =
+let summary (progress: string -> unit) (route: string) (cfg: FactorConfig) : AsymptoticSummary =
     match route with
-    | "horizontal" -> TwoStage.horizontal (Factor.spec cfg)
+    | "horizontal" -> TwoStage.horizontalWithProgress progress (Factor.spec cfg)
     | "descriptor" -> DescriptorRoute.compute (Factor.spec cfg) (Factor.descriptorModel cfg)
     | "closed" | "paper" -> Factor.closedSummary route cfg
     | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
 
+/// Why `--compare` does not run a route at this size (`None`: it runs).
+let tooSlow (cfg: FactorConfig) (route: string) : string option =
+    match route with
+    | "descriptor" -> DescriptorRoute.notOffered (Factor.descriptorModel cfg)
+    | "horizontal" -> horizontalTooSlow (cfg.Loadings.RowCount * cfg.Loadings.ColumnCount)
+    | _ -> None
+
 /// Runs `fa factor` on parsed options.
-let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
+let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs>) : int =
     let loadings =
         match args.TryGetResult Loadings, args.TryGetResult D, args.TryGetResult K, args.TryGetResult Seed with
         | Some path, None, None, None -> readLoadings path
@@ -75,11 +86,10 @@ let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
     let cfg = { Loadings = loadings; Beta = beta; SigmaNu2 = args.GetResult Sigma_Nu2 }
     Factor.validate cfg
     let route = args.GetResult(Route, "horizontal")
-    let s = summary route cfg
+    let progress = progressLines err "factor" (not (args.Contains Json || args.Contains Quiet))
+    let s = summary progress route cfg
     let comparisons =
-        [| "horizontal"; "descriptor"; "closed"; "paper" |]
-        |> Array.filter ((<>) route)
-        |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
+        if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
     let report =
         { Model = "factor"; Summary = s; Alpha = alpha; Comparisons = comparisons
           PriorArt =
@@ -94,4 +104,4 @@ let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
     guard err (fun () ->
         let parser = ArgumentParser.Create<FactorArgs>(programName = "fa factor")
-        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))
+        runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

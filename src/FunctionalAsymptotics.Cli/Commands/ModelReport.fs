@@ -36,6 +36,47 @@ type PriorArt =
       /// `PretrainTerm / E||L(Z)||^2` of the reported route.
       ImprovementFactor: float }
 
+/// One row of the route comparison (`--compare`).
+type RouteComparison =
+    /// The route ran: the largest relative weight difference from the reported route, and its `E||L(Z)||^2`.
+    | Compared of route: string * discrepancy: float * pretrainMean: float
+    /// The route was not run at this size, and why.
+    | NotRun of route: string * reason: string
+
+/// The routes of the model commands.
+let routes = [| "horizontal"; "descriptor"; "closed"; "paper" |]
+
+/// The comparison rows for every route other than the reported one: `tooSlow route` gives the reason a
+/// route is not run at this size (`None`: run it with `summaryOf`).
+let compareRoutes (reported: AsymptoticSummary) (tooSlow: string -> string option) (summaryOf: string -> AsymptoticSummary) =
+    routes
+    |> Array.filter ((<>) reported.Route)
+    |> Array.map (fun r ->
+        match tooSlow r with
+        | Some reason -> NotRun(r, reason)
+        | None -> let o = summaryOf r in Compared(r, AsymptoticSummary.weightDiscrepancy reported o, AsymptoticSummary.pretrainMean o))
+
+/// `--compare` runs the horizontal route (when it is not the reported one) up to this many parameters
+/// `q0`; it takes about 10 s at `q0 = 2000` (docs/two-stage-engine.md, scaling table).
+let compareHorizontalParameters = 2500
+
+/// The reason `--compare` skips the horizontal route for `q0` parameters, if it does.
+let horizontalTooSlow (parameters: int) =
+    if parameters > compareHorizontalParameters then
+        Some(sprintf "%d parameters > %d: run it alone with --route horizontal (it takes minutes at this size)" parameters compareHorizontalParameters)
+    else None
+
+/// The progress callback of a model command: lines `fa COMMAND [t s]: ...` on `err` once the computation
+/// has run for half a second (short runs stay silent), nothing when `enabled` is false (`--json`, `--quiet`).
+let progressLines (err: TextWriter) (command: string) (enabled: bool) : string -> unit =
+    if not enabled then ignore
+    else
+        let clock = Diagnostics.Stopwatch.StartNew()
+        let gate = obj ()
+        fun line ->
+            if clock.Elapsed.TotalSeconds >= 0.5 then
+                lock gate (fun () -> err.WriteLine(sprintf "fa %s [%.1f s]: %s" command clock.Elapsed.TotalSeconds line))
+
 /// Everything a model command reports.
 type Report =
     { /// "spectral" or "factor".
@@ -46,8 +87,8 @@ type Report =
       Alpha: float
       /// The prior-art comparison.
       PriorArt: PriorArt
-      /// Other routes' weight discrepancy relative to the reported one (route, discrepancy, E||L||^2).
-      Comparisons: (string * float * float)[] }
+      /// Other routes compared with the reported one (`--compare`; empty otherwise).
+      Comparisons: RouteComparison[] }
 
 let private num (x: float) =
     if Double.IsFinite x then x.ToString("R", CultureInfo.InvariantCulture) else "null"
@@ -92,12 +133,18 @@ let human (out: TextWriter) (r: Report) =
         row (sprintf "quantile %g of E_alpha" p) (num (LimitLaw.quantile law p))
     row "alpha0 (crossover)" (match AsymptoticSummary.alpha0 s with Some a -> num a | None -> "none (d_base <= d_eff)")
     row ("prior art: " + r.PriorArt.Reference) (sprintf "bound %s, pre-training term %s, improvement factor %s" (num r.PriorArt.Bound) (num r.PriorArt.PretrainTerm) (num r.PriorArt.ImprovementFactor))
-    out.WriteLine "Routes (weights compared with the reported route):"
-    for (route, disc, mean) in r.Comparisons do
-        row route (sprintf "E||L(Z)||^2 = %s, max relative weight difference %s" (num mean) (if Double.IsFinite disc then disc.ToString("0.##e+0", CultureInfo.InvariantCulture) else "different number of weights"))
-    for (route, disc, _) in r.Comparisons do
-        if not (disc <= 1e-8) then
-            out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
+    if r.Comparisons.Length > 0 then
+        out.WriteLine "Routes (weights compared with the reported route):"
+        for c in r.Comparisons do
+            match c with
+            | Compared(route, disc, mean) ->
+                row route (sprintf "E||L(Z)||^2 = %s, max relative weight difference %s" (num mean) (if Double.IsFinite disc then disc.ToString("0.##e+0", CultureInfo.InvariantCulture) else "different number of weights"))
+            | NotRun(route, reason) -> row route ("not run: " + reason)
+        for c in r.Comparisons do
+            match c with
+            | Compared(route, disc, _) when not (disc <= 1e-8) ->
+                out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
+            | _ -> ()
 
 /// Runs a command body: usage and argument errors give exit code 2 with one line on stderr; other
 /// failures exit 1.

@@ -14,6 +14,8 @@ type SpectralArgs =
     | [<Mandatory; Unique>] Alpha of float
     | [<Mandatory; Unique>] Sigma2 of float
     | [<Unique>] Route of string
+    | [<Unique>] Compare
+    | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -23,18 +25,27 @@ type SpectralArgs =
             | Alpha _ -> "alpha = m / n > 0."
             | Sigma2 _ -> "downstream noise variance sigma^2 >= 0."
             | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
-            | Json -> "print one JSON object."
+            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Quiet -> "no progress lines on stderr."
+            | Json -> "print one JSON object (no progress lines)."
 
 /// The summary of one route.
-let summary (route: string) (cfg: SpectralConfig) : AsymptoticSummary =
+let summary (progress: string -> unit) (route: string) (cfg: SpectralConfig) : AsymptoticSummary =
     match route with
-    | "horizontal" -> TwoStage.horizontal (Spectral.spec cfg)
+    | "horizontal" -> TwoStage.horizontalWithProgress progress (Spectral.spec cfg)
     | "descriptor" -> DescriptorRoute.compute (Spectral.spec cfg) (Spectral.descriptorModel cfg)
     | "closed" | "paper" -> Spectral.closedSummary route cfg
     | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
 
+/// Why `--compare` does not run a route at this size (`None`: it runs).
+let tooSlow (cfg: SpectralConfig) (route: string) : string option =
+    match route with
+    | "descriptor" -> DescriptorRoute.notOffered (Spectral.descriptorModel cfg)
+    | "horizontal" -> horizontalTooSlow (cfg.D * cfg.K)
+    | _ -> None
+
 /// Runs `fa spectral` on parsed options.
-let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
+let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     let d, k = args.GetResult D, args.GetResult K
     if d < 2 || k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
     let alpha = args.GetResult Alpha
@@ -43,11 +54,10 @@ let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     if not (sigma2 >= 0.0) || System.Double.IsInfinity sigma2 then usage (sprintf "--sigma2: must be finite and >= 0, got %g" sigma2)
     let route = args.GetResult(Route, "horizontal")
     let cfg = Spectral.defaultConfig d k sigma2
-    let s = summary route cfg
+    let progress = progressLines err "spectral" (not (args.Contains Json || args.Contains Quiet))
+    let s = summary progress route cfg
     let comparisons =
-        [| "horizontal"; "descriptor"; "closed"; "paper" |]
-        |> Array.filter ((<>) route)
-        |> Array.map (fun r -> let o = summary r cfg in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
+        if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
     let report =
         { Model = "spectral"; Summary = s; Alpha = alpha; Comparisons = comparisons
           PriorArt =
@@ -62,4 +72,4 @@ let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
     guard err (fun () ->
         let parser = ArgumentParser.Create<SpectralArgs>(programName = "fa spectral")
-        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))
+        runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

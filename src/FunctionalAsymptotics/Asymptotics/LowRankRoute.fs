@@ -1,0 +1,180 @@
+namespace FunctionalAsymptotics.Asymptotics
+
+open System
+open System.Threading
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Distributions
+open FunctionalAsymptotics.Groups
+open FunctionalAsymptotics.Estimation
+
+/// What the matrix-free horizontal route computes (see `LowRankRoute`).
+type LowRankSolution =
+    { /// `d_eff = rank Sigma(w*)`.
+      DEff: int
+      /// `d_base` (docs/theory.md section 4).
+      DBase: int
+      /// `R V_h R^T` (r x r), whose eigenvalues are the chi-square weights, with `G = R^T R` on `Hor(w*)`.
+      Projected: Matrix<float>
+      /// The most conjugate-gradient iterations one solve needed.
+      Iterations: int
+      /// Ritz estimate of the condition number of the Jacobi-preconditioned horizontal Hessian.
+      ConditionEstimate: float }
+
+/// The horizontal-lift route of Theorem 5.1 at real dimensions (issue 12), for a linear-Gaussian
+/// representation with closed-form population moments. The weights are the eigenvalues of
+/// `V_h^1/2 G V_h^1/2`; `G` has rank `r <= d - d_eff`, `G = R^T R` with `R = Q^T S K^T P_Hor` (`S =
+/// Sigma_down^1/2`, `Q` an orthonormal basis of `range(S W(w*)^T)^perp`, rows of `K` the derivatives
+/// `theta*^T dW[e_j]`), so the weights are the eigenvalues of the r x r matrix
+/// `R V_h R^T = X^T Sigma X`, `X = H_h^-1 R^T` (paper eq. (6.1), docs/two-stage-engine.md). `V_h` is only
+/// needed on `r` directions: `r` solves with the horizontal Hessian by Jacobi-preconditioned conjugate
+/// gradients on Hessian-vector products (projected onto `Hor(w*)` by `GroupAction.horizontalProjector`),
+/// then the score second moments among the `r` solutions only (`PopulationMoments.ScoreCovariance`).
+/// Memory `O(q0 (r + dim G) + d^2)`, no `q0 x q0` matrix (`q0` the number of parameters).
+[<RequireQualifiedAccess>]
+module LowRankRoute =
+
+    /// Relative threshold for numerical ranks.
+    let rankTolerance = 1e-10
+
+    /// Relative residual `||H_h x - b|| / ||b||` at which a conjugate-gradient solve stops.
+    let solverTolerance = 1e-13
+
+    /// `H_h` counts as singular when its smallest Ritz value is `<= identifiabilityTolerance` times its
+    /// largest (Jacobi-preconditioned spectrum; the dense route uses the same threshold on `H_h` itself).
+    let identifiabilityTolerance = 1e-10
+
+    let private unit (rows: int) (cols: int) (j: int) =
+        let e = Linalg.zeros rows cols
+        e.[j % rows, j / rows] <- 1.0
+        e
+
+    /// Extreme eigenvalues of the Lanczos tridiagonal matrix built from the CG coefficients (Saad, Iterative
+    /// Methods for Sparse Linear Systems, section 6.7.3): `T_jj = 1/alpha_j + beta_{j-1}/alpha_{j-1}`,
+    /// `T_{j,j+1} = sqrt(beta_j) / alpha_j`.
+    let private ritzRange (alphas: ResizeArray<float>) (betas: ResizeArray<float>) =
+        let m = alphas.Count
+        if m = 0 then 1.0, 1.0
+        else
+            let t = DenseMatrix.Create(m, m, 0.0)
+            for j in 0 .. m - 1 do
+                t.[j, j] <- 1.0 / alphas.[j] + (if j > 0 then betas.[j - 1] / alphas.[j - 1] else 0.0)
+                if j < m - 1 then
+                    let o = sqrt betas.[j] / alphas.[j]
+                    t.[j, j + 1] <- o
+                    t.[j + 1, j] <- o
+            let lam, _ = Linalg.eigSymDesc t
+            lam.[m - 1], lam.[0]
+
+    /// Preconditioned conjugate gradients for `A x = b` (`A` symmetric positive definite on the subspace
+    /// holding `b`, `precond` its symmetric positive definite preconditioner on it). Returns the solution,
+    /// the iterations and the Ritz range (smallest, largest). Raises `NotIdentifiableException` on
+    /// non-positive curvature and `ConvergenceException` after `maxIterations`.
+    let private pcg (op: Vector<float> -> Vector<float>) (precond: Vector<float> -> Vector<float>) (maxIterations: int) (b: Vector<float>) =
+        let x = DenseVector.Create(b.Count, 0.0) :> Vector<float>
+        let bnorm = b.L2Norm()
+        let alphas = ResizeArray()
+        let betas = ResizeArray()
+        if bnorm = 0.0 then x, 0, (1.0, 1.0)
+        else
+            let r = b.Clone()
+            let mutable z = precond r
+            let p = z.Clone()
+            let mutable rz = r.DotProduct z
+            let mutable it = 0
+            let mutable res = bnorm
+            while res > solverTolerance * bnorm && it < maxIterations do
+                let ap = op p
+                let pap = p.DotProduct ap
+                if not (pap > 0.0) then
+                    raise (NotIdentifiableException([||], [| pap / p.DotProduct p |], 0.0))
+                let alpha = rz / pap
+                x.Add(p * alpha, x)
+                r.Subtract(ap * alpha, r)
+                z <- precond r
+                let rzNew = r.DotProduct z
+                let beta = rzNew / rz
+                p.Multiply(beta, p)
+                p.Add(z, p)
+                rz <- rzNew
+                alphas.Add alpha
+                betas.Add beta
+                res <- r.L2Norm()
+                it <- it + 1
+            if res > solverTolerance * bnorm then
+                let lo, hi = ritzRange alphas betas
+                if lo <= identifiabilityTolerance * hi then
+                    raise (NotIdentifiableException([||], [| lo |], identifiabilityTolerance * hi))
+                raise (ConvergenceException("conjugate gradients on the horizontal Hessian", it, res / bnorm, solverTolerance))
+            x, it, ritzRange alphas betas
+
+    /// The route, or `None` when it does not apply: a sampled representation, no closed-form population
+    /// moments, or a singular `Sigma(w*)` (then null directions may be activated and the dense route with
+    /// its irregular-case check is used). `progress` receives short status lines. Raises
+    /// `NotIdentifiableException` if `H_h` is singular (no offending directions are computed here).
+    let tryCompute (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolution option =
+        match spec.Representation, spec.Population with
+        | LinearGaussian repr, Some pop ->
+            let w = spec.WStar
+            let rows, cols = w.RowCount, w.ColumnCount
+            let q0 = rows * cols
+            let wm = repr.FeatureMatrix w
+            let p, d = wm.RowCount, wm.ColumnCount
+            let s = Linalg.sqrtPsd repr.DownstreamCovariance
+            let swt = s * wm.Transpose()
+            let dEff = Linalg.numericalRank rankTolerance swt
+            if dEff < p then None
+            else
+                // K^T: column j is dW[e_j]^T theta* (d x q0).
+                progress (sprintf "derivatives of the features along %d parameter directions" q0)
+                let theta = DenseVector(spec.ThetaStar)
+                let fd = repr.FeatureDifferential w
+                let kt = DenseMatrix.Create(d, q0, 0.0)
+                for j in 0 .. q0 - 1 do
+                    kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta))
+                let skt = s * kt
+                let dBase =
+                    let stacked = swt.Append(skt)
+                    Linalg.numericalRank rankTolerance (stacked.Transpose().QR(Factorization.QRMethod.Thin).R)
+                let q = Linalg.complementBasis 1e-12 swt
+                let r = q.ColumnCount
+                let project = GroupAction.horizontalProjector spec.Action w
+                let rhs = project (skt.TransposeThisAndMultiply q)
+                // Jacobi preconditioner from the diagonal of the Hessian in the standard basis.
+                progress (sprintf "diagonal of the Hessian (%d Hessian-vector products)" q0)
+                let hv = pop.HessianVector w
+                let diag = Array.init q0 (fun j -> (hv (unit rows cols j)).[j % rows, j / rows])
+                let top = Array.max diag
+                let floor = if top > 0.0 then 1e-8 * top else 1.0
+                let inv = diag |> Array.map (fun x -> 1.0 / max x floor)
+                let projectVector (v: Vector<float>) = (project (v.ToColumnMatrix())).Column(0)
+                let op (v: Vector<float>) =
+                    projectVector (DenseVector(Linalg.values (hv (Linalg.ofColumnMajor rows cols (v.ToArray())))))
+                let precond (v: Vector<float>) = projectVector (DenseVector(Array.init q0 (fun i -> v.[i] * inv.[i])))
+                let maxIterations = min (q0 + 10) 5000
+                // Identifiability: the Ritz range of a solve from a seeded random horizontal vector.
+                let probe =
+                    let rng = RngStream(0x5CA1EUL, 0UL, 0UL)
+                    projectVector (DenseVector(Array.init q0 (fun _ -> rng.NextNormal())))
+                let _, _, (lo, hi) = pcg op precond maxIterations probe
+                if lo <= identifiabilityTolerance * hi then
+                    raise (NotIdentifiableException([||], [| lo |], identifiabilityTolerance * hi))
+                progress (sprintf "%d solves with the horizontal Hessian (%d parameters)" r q0)
+                let done' = ref 0
+                let solutions =
+                    Array.Parallel.init r (fun i ->
+                        let res = pcg op precond maxIterations (rhs.Column(i))
+                        let n = Interlocked.Increment(&done'.contents)
+                        if n % max 1 (r / 10) = 0 then progress (sprintf "  solved %d of %d" n r)
+                        res)
+                let dirs = solutions |> Array.map (fun (x, _, _) -> Linalg.ofColumnMajor rows cols (x.ToArray()))
+                progress (sprintf "score second moments among %d directions" r)
+                let projected = Linalg.sym (pop.ScoreCovariance w dirs)
+                Some
+                    { DEff = dEff
+                      DBase = dBase
+                      Projected = projected
+                      Iterations = if r = 0 then 0 else solutions |> Array.map (fun (_, it, _) -> it) |> Array.max
+                      ConditionEstimate = hi / lo }
+        | _ -> None
