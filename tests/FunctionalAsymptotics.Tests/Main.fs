@@ -36,6 +36,7 @@ let allTests =
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
+        Asymptotics.LowRankRouteTests.tests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
         Cli.SimulateCommandTests.tests

@@ -50,6 +50,16 @@ module LowRankRoute =
         e.[j % rows, j / rows] <- 1.0
         e
 
+    /// The numerical rank of a wide matrix `B` (d x n, `n >> d`) from GEMM-sized work only: eigenvectors
+    /// `u_i` of `B B^T`, then the singular values recomputed as `||B^T u_i||` (for a zero singular value
+    /// the eigenvector error `~ eps kappa^2` leaves `||B^T u_i|| ~ eps kappa s_max`, far below the threshold
+    /// `relTol s_max` unless the non-zero singular values spread over more than `~1e5`).
+    let private numericalRankWide (relTol: float) (b: Matrix<float>) =
+        let _, u = Linalg.eigSymDesc (Linalg.sym (b.TransposeAndMultiply b))
+        let s = (u.TransposeThisAndMultiply b).RowNorms(2.0).ToArray()
+        let top = Array.max s
+        if top <= 1e-300 then 0 else s |> Array.filter (fun x -> x > relTol * top) |> Array.length
+
     /// Extreme eigenvalues of the Lanczos tridiagonal matrix built from the CG coefficients (Saad, Iterative
     /// Methods for Sparse Linear Systems, section 6.7.3): `T_jj = 1/alpha_j + beta_{j-1}/alpha_{j-1}`,
     /// `T_{j,j+1} = sqrt(beta_j) / alpha_j`.
@@ -134,9 +144,7 @@ module LowRankRoute =
                 for j in 0 .. q0 - 1 do
                     kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta))
                 let skt = s * kt
-                let dBase =
-                    let stacked = swt.Append(skt)
-                    Linalg.numericalRank rankTolerance (stacked.Transpose().QR(Factorization.QRMethod.Thin).R)
+                let dBase = numericalRankWide rankTolerance (swt.Append(skt))
                 let q = Linalg.complementBasis 1e-12 swt
                 let r = q.ColumnCount
                 let project = GroupAction.horizontalProjector spec.Action w

@@ -46,8 +46,16 @@ module DiagonalPlusLowRank =
     /// `X U` for a d x n matrix `U`.
     let apply (x: DiagonalPlusLowRank) (u: Matrix<float>) : Matrix<float> =
         let d = x.Diagonal.Length
-        let out = DenseMatrix.Create(d, u.ColumnCount, fun i j -> x.Diagonal.[i] * u.[i, j]) :> Matrix<float>
-        if x.Left.ColumnCount > 0 then out + x.Left * x.Right.TransposeThisAndMultiply u else out
+        Linalg.checkShape "u" d u.ColumnCount u
+        let src = Linalg.values u
+        let out = DenseMatrix.Create(d, u.ColumnCount, 0.0)
+        let dst = out.Values
+        for j in 0 .. u.ColumnCount - 1 do
+            let o = j * d
+            for i in 0 .. d - 1 do
+                dst.[o + i] <- x.Diagonal.[i] * src.[o + i]
+        if x.Left.ColumnCount > 0 then out.Add(x.Left * x.Right.TransposeThisAndMultiply u, out)
+        out :> Matrix<float>
 
 /// Exact moments of polynomials in quadratic forms of a standard Gaussian vector (Isserlis' theorem in
 /// cumulant form). Used for exact population score covariances (THEORY.md section 3, step 4): the
