@@ -19,7 +19,7 @@ type LowRankSolution =
       Projected: Matrix<float>
       /// The most conjugate-gradient iterations one solve needed.
       Iterations: int
-      /// Ritz estimate of the condition number of the Jacobi-preconditioned horizontal Hessian.
+      /// Ritz estimate of the condition number of the block-Jacobi-preconditioned horizontal Hessian.
       ConditionEstimate: float }
 
 /// The horizontal-lift route of Theorem 5.1 at real dimensions (issue 12), for a linear-Gaussian
@@ -28,7 +28,7 @@ type LowRankSolution =
 /// Sigma_down^1/2`, `Q` an orthonormal basis of `range(S W(w*)^T)^perp`, rows of `K` the derivatives
 /// `theta*^T dW[e_j]`), so the weights are the eigenvalues of the r x r matrix
 /// `R V_h R^T = X^T Sigma X`, `X = H_h^-1 R^T` (paper eq. (6.1), docs/two-stage-engine.md). `V_h` is only
-/// needed on `r` directions: `r` solves with the horizontal Hessian by Jacobi-preconditioned conjugate
+/// needed on `r` directions: `r` solves with the horizontal Hessian by block-Jacobi-preconditioned conjugate
 /// gradients on Hessian-vector products (projected onto `Hor(w*)` by `GroupAction.horizontalProjector`),
 /// then the score second moments among the `r` solutions only (`PopulationMoments.ScoreCovariance`).
 /// Memory `O(q0 (r + dim G) + d^2)`, no `q0 x q0` matrix (`q0` the number of parameters).
@@ -42,7 +42,7 @@ module LowRankRoute =
     let solverTolerance = 1e-13
 
     /// `H_h` counts as singular when its smallest Ritz value is `<= identifiabilityTolerance` times its
-    /// largest (Jacobi-preconditioned spectrum; the dense route uses the same threshold on `H_h` itself).
+    /// largest (block-Jacobi-preconditioned spectrum; the dense route uses the same threshold on `H_h` itself).
     let identifiabilityTolerance = 1e-10
 
     let private unit (rows: int) (cols: int) (j: int) =
@@ -59,6 +59,14 @@ module LowRankRoute =
         let s = (u.TransposeThisAndMultiply b).RowNorms(2.0).ToArray()
         let top = Array.max s
         if top <= 1e-300 then 0 else s |> Array.filter (fun x -> x > relTol * top) |> Array.length
+
+    /// Runs `f` with MathNet's own parallelism off (restored afterwards): the Hessian-vector products and
+    /// feature derivatives are many small products, for which MathNet's per-product `Parallel.For` costs
+    /// more than the product (the solves are parallel across right-hand sides instead).
+    let private withSingleThreadedMathNet (f: unit -> 'T) : 'T =
+        let saved = MathNet.Numerics.Control.MaxDegreeOfParallelism
+        MathNet.Numerics.Control.MaxDegreeOfParallelism <- 1
+        try f () finally MathNet.Numerics.Control.MaxDegreeOfParallelism <- saved
 
     /// Extreme eigenvalues of the Lanczos tridiagonal matrix built from the CG coefficients (Saad, Iterative
     /// Methods for Sparse Linear Systems, section 6.7.3): `T_jj = 1/alpha_j + beta_{j-1}/alpha_{j-1}`,
@@ -141,41 +149,71 @@ module LowRankRoute =
                 let theta = DenseVector(spec.ThetaStar)
                 let fd = repr.FeatureDifferential w
                 let kt = DenseMatrix.Create(d, q0, 0.0)
-                for j in 0 .. q0 - 1 do
-                    kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta))
+                withSingleThreadedMathNet (fun () ->
+                    for j in 0 .. q0 - 1 do
+                        kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta)))
                 let skt = s * kt
                 let dBase = numericalRankWide rankTolerance (swt.Append(skt))
                 let q = Linalg.complementBasis 1e-12 swt
                 let r = q.ColumnCount
                 let project = GroupAction.horizontalProjector spec.Action w
                 let rhs = project (skt.TransposeThisAndMultiply q)
-                // Jacobi preconditioner from the diagonal of the Hessian in the standard basis.
-                progress (sprintf "diagonal of the Hessian (%d Hessian-vector products)" q0)
+                // Block-Jacobi preconditioner: the k x k diagonal blocks of the Hessian (in the standard basis)
+                // grouping the entries that share the index of the larger dimension (a row of a d x k
+                // parameter, a column of a k x d one), read off the q0 unit Hessian-vector products.
+                progress (sprintf "diagonal blocks of the Hessian (%d Hessian-vector products)" q0)
                 let hv = pop.HessianVector w
-                let diag = Array.init q0 (fun j -> (hv (unit rows cols j)).[j % rows, j / rows])
-                let top = Array.max diag
+                let byRow = rows >= cols
+                let blocks, size = (if byRow then rows, cols else cols, rows)
+                let index b t = if byRow then b + rows * t else t + rows * b
+                let diagBlocks = Array.init blocks (fun _ -> DenseMatrix.Create(size, size, 0.0))
+                withSingleThreadedMathNet (fun () ->
+                    for b in 0 .. blocks - 1 do
+                        for t in 0 .. size - 1 do
+                            let col = Linalg.values (hv (unit rows cols (index b t)))
+                            for u in 0 .. size - 1 do
+                                diagBlocks.[b].[u, t] <- col.[index b u])
+                let top = diagBlocks |> Array.map (fun m -> m.Diagonal().Maximum()) |> Array.max
                 let floor = if top > 0.0 then 1e-8 * top else 1.0
-                let inv = diag |> Array.map (fun x -> 1.0 / max x floor)
-                let projectVector (v: Vector<float>) = (project (v.ToColumnMatrix())).Column(0)
+                let inverses =
+                    diagBlocks |> Array.map (fun m ->
+                        let m = Linalg.sym m + Linalg.eye size * floor
+                        try m.Cholesky().Solve(Linalg.eye size)
+                        with _ -> DenseMatrix.OfDiagonalArray(m.Diagonal().ToArray() |> Array.map (fun x -> 1.0 / max x floor)) :> Matrix<float>)
+                let frame = GroupAction.verticalFrame spec.Action w
+                let projectVector (v: Vector<float>) =
+                    if frame.ColumnCount = 0 then v else v - frame * frame.TransposeThisAndMultiply(v)
                 let op (v: Vector<float>) =
                     projectVector (DenseVector(Linalg.values (hv (Linalg.ofColumnMajor rows cols (v.ToArray())))))
-                let precond (v: Vector<float>) = projectVector (DenseVector(Array.init q0 (fun i -> v.[i] * inv.[i])))
+                let inverseValues = inverses |> Array.map Linalg.values
+                let precond (v: Vector<float>) =
+                    let src = v.ToArray()
+                    let out = Array.zeroCreate q0
+                    for b in 0 .. blocks - 1 do
+                        let inv = inverseValues.[b]
+                        for u in 0 .. size - 1 do
+                            let mutable acc = 0.0
+                            for t in 0 .. size - 1 do
+                                acc <- acc + inv.[u + size * t] * src.[index b t]
+                            out.[index b u] <- acc
+                    projectVector (DenseVector(out))
                 let maxIterations = min (q0 + 10) 5000
                 // Identifiability: the Ritz range of a solve from a seeded random horizontal vector.
                 let probe =
                     let rng = RngStream(0x5CA1EUL, 0UL, 0UL)
                     projectVector (DenseVector(Array.init q0 (fun _ -> rng.NextNormal())))
-                let _, _, (lo, hi) = pcg op precond maxIterations probe
+                let _, _, (lo, hi) = withSingleThreadedMathNet (fun () -> pcg op precond maxIterations probe)
                 if lo <= identifiabilityTolerance * hi then
                     raise (NotIdentifiableException([||], [| lo |], identifiabilityTolerance * hi))
                 progress (sprintf "%d solves with the horizontal Hessian (%d parameters)" r q0)
                 let done' = ref 0
                 let solutions =
+                  withSingleThreadedMathNet (fun () ->
                     Array.Parallel.init r (fun i ->
                         let res = pcg op precond maxIterations (rhs.Column(i))
                         let n = Interlocked.Increment(&done'.contents)
                         if n % max 1 (r / 10) = 0 then progress (sprintf "  solved %d of %d" n r)
-                        res)
+                        res))
                 let dirs = solutions |> Array.map (fun (x, _, _) -> Linalg.ofColumnMajor rows cols (x.ToArray()))
                 progress (sprintf "score second moments among %d directions" r)
                 let projected = Linalg.sym (pop.ScoreCovariance w dirs)

@@ -79,8 +79,11 @@ module Factor =
     /// `S^-1 X` for `S = I + A A^T` by the Woodbury identity, `S^-1 = I - A (I_k + A^T A)^-1 A^T`:
     /// `O(d k^2)` per column block after an `O(d k^2)` set-up (partially apply to `a` to reuse it).
     let private woodburySolve (a: Matrix<float>) : Matrix<float> -> Matrix<float> =
-        let g = (Linalg.eye a.ColumnCount + a.TransposeThisAndMultiply a).Cholesky()
-        fun x -> x - a * g.Solve(a.TransposeThisAndMultiply x)
+        // I_k + A^T A has eigenvalues >= 1: its explicit inverse is as accurate as a factorisation, and
+        // (unlike a factorisation's Solve) costs only small products per call.
+        let ginv = (Linalg.eye a.ColumnCount + a.TransposeThisAndMultiply a).Cholesky().Solve(Linalg.eye a.ColumnCount)
+        let aginv = a * ginv
+        fun x -> x - aginv * a.TransposeThisAndMultiply x
 
     /// `dW(A)[E] = E^T S^-1 - A^T S^-1 (E A^T + A E^T) S^-1`, `S = I + A A^T`, written with `W = A^T S^-1` as
     /// `(I - W A) (S^-1 E)^T - (W E) W` (`O(d k^2)` per direction; partially apply to `a` to reuse the
@@ -126,7 +129,10 @@ module Factor =
             let sinvA = sinv a
             let sssA = sss a
             let ds (e: Matrix<float>) (x: Matrix<float>) = e * a.TransposeThisAndMultiply x + a * e.TransposeThisAndMultiply x
-            fun e -> -(sinv (ds e sinvA)) + sinv e + sinv (ds e sssA) + sss (ds e sinvA) - sss e
+            // -S^-1 dS S^-1 A + S^-1 E + S^-1 dS Y A + Y dS S^-1 A - Y E  (Y = S^-1 S* S^-1), grouped.
+            fun e ->
+                let x1 = ds e sinvA
+                sinv (e + ds e sssA - x1) + sss (x1 - e)
         let scoreSecondMoments (a: Matrix<float>) (dirs: Matrix<float>[]) =
             let d = a.RowCount
             let sinv = woodburySolve a
