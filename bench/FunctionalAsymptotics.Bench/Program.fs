@@ -113,11 +113,12 @@ type MixtureKernelBench() =
 
 /// The matrix-free horizontal route (`TwoStage.horizontal`, issue 12) at real dimensions: the scaling table
 /// of docs/two-stage-engine.md. `Case` is `model-d-k`; factor loadings are `Factor.drawLoadings 1 d k`.
-/// Slow cases (seconds each): run with `--warmupCount 1 --iterationCount 3`.
+/// Slow cases (seconds each): run with `--warmupCount 1 --iterationCount 3 --strategy Monitoring`; d = 500
+/// exceeds the in-process toolchain's time limit and is timed with the CLI (docs/two-stage-engine.md).
 type HorizontalRouteBenchmarks() =
     let mutable run : unit -> float = fun () -> 0.0
     /// `model-d-k`.
-    [<Params("spectral-50-4", "spectral-50-10", "spectral-100-10", "spectral-200-10", "factor-50-10", "factor-100-10", "factor-200-10", "spectral-500-10")>]
+    [<Params("spectral-50-4", "spectral-50-10", "spectral-100-10", "spectral-200-10", "factor-50-10", "factor-100-10", "factor-200-10")>]
     member val Case = "spectral-50-4" with get, set
 
     /// Builds the model specification of the case.

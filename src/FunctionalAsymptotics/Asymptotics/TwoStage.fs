@@ -245,8 +245,9 @@ module DescriptorRoute =
     /// The largest descriptor-manifold dimension for which the route is offered. The route is dense by
     /// design (an explicit tangent basis, the Riemannian Hessian as a matrix, finite-difference section
     /// derivatives per basis element, the model's score covariance in that basis); it is an independent
-    /// check at moderate sizes, and `TwoStage.horizontal` is the route at real dimensions.
-    let maxDimension = 200
+    /// check at moderate sizes, and `TwoStage.horizontal` is the route at real dimensions. Measured
+    /// (docs/two-stage-engine.md): spectral `d = 16, k = 4` (dimension 58) takes about 9 s of CPU time.
+    let maxDimension = 60
 
     /// Why the route is not offered for `model` (`None` when it is): its manifold dimension exceeds
     /// `maxDimension`.
