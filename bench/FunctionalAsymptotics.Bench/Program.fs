@@ -23,12 +23,23 @@ let inProcessShort : IConfig =
             .WithId("InProcessShort")
             .AsDefault())
 
-/// Evenly spread weights in [0.5, 2], or a wide spread `10^(-3 .. 1)`: the two regimes of the series.
+/// Evenly spread weights in [0.5, 2] ("even"), a wide spread `10^(-3 .. 1)` ("wide"): the two regimes of
+/// Ruben's series; and the same magnitudes with alternating signs ("mixed", "widemixed"): Imhof only.
 let weightsFor (terms: int) (spread: string) =
     let t j = if terms = 1 then 0.0 else float j / float (terms - 1)
+    let sign j = if spread.EndsWith "mixed" && j % 2 = 1 then -1.0 else 1.0
     match spread with
-    | "even" -> Array.init terms (fun j -> 0.5 + 1.5 * t j)
-    | _ -> Array.init terms (fun j -> 10.0 ** (-3.0 + 4.0 * t j))
+    | "even" | "mixed" -> Array.init terms (fun j -> sign j * (0.5 + 1.5 * t j))
+    | _ -> Array.init terms (fun j -> sign j * 10.0 ** (-3.0 + 4.0 * t j))
+
+/// The benchmark's settings: the named algorithm at absolute tolerance 1e-10.
+let cdfSettings (algorithm: string) =
+    let algorithm =
+        match algorithm with
+        | "Ruben" -> UseRuben
+        | "Imhof" -> UseImhof
+        | _ -> Auto
+    { ChiSquareSettings.Default with Algorithm = algorithm; AbsoluteTolerance = 1e-10 }
 
 /// `GeneralizedChiSquare.cdfWith` at absolute tolerance 1e-10 (target: 50 weights, median <= 50 us),
 /// at `mean + 1.5 sd`, for each algorithm.
@@ -50,12 +61,33 @@ type CdfBenchmarks() =
     [<GlobalSetup>]
     member this.Setup() =
         law <- GeneralizedChiSquare.ofWeights (weightsFor this.Terms this.Spread)
-        let algorithm =
-            match this.Algorithm with
-            | "Ruben" -> UseRuben
-            | "Imhof" -> UseImhof
-            | _ -> Auto
-        settings <- { ChiSquareSettings.Default with Algorithm = algorithm; AbsoluteTolerance = 1e-10 }
+        settings <- cdfSettings this.Algorithm
+        x <- law.Mean + 1.5 * sqrt law.Variance
+
+    /// One cdf evaluation.
+    [<Benchmark>]
+    member _.Cdf() = GeneralizedChiSquare.cdfWith settings law x
+
+/// As `CdfBenchmarks` for weights of both signs (Ruben's series does not apply): same target.
+type MixedSignCdfBenchmarks() =
+    let mutable law = GeneralizedChiSquare.ofWeights [| 1.0 |]
+    let mutable settings = ChiSquareSettings.Default
+    let mutable x = 0.0
+    /// Number of chi^2_1 terms.
+    [<Params(50, 1000)>]
+    member val Terms = 50 with get, set
+    /// Magnitudes "mixed" (even in [0.5, 2]) or "widemixed" (over four decades), alternating signs.
+    [<Params("mixed", "widemixed")>]
+    member val Spread = "mixed" with get, set
+    /// Auto or Imhof.
+    [<Params("Auto", "Imhof")>]
+    member val Algorithm = "Auto" with get, set
+
+    /// Builds the law and the settings of the case.
+    [<GlobalSetup>]
+    member this.Setup() =
+        law <- GeneralizedChiSquare.ofWeights (weightsFor this.Terms this.Spread)
+        settings <- cdfSettings this.Algorithm
         x <- law.Mean + 1.5 * sqrt law.Variance
 
     /// One cdf evaluation.
@@ -141,5 +173,5 @@ type HorizontalRouteBenchmarks() =
 
 [<EntryPoint>]
 let main argv =
-    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks> |]).Run(argv, inProcessShort) |> ignore
+    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks> |]).Run(argv, inProcessShort) |> ignore
     0

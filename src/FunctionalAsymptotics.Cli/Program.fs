@@ -1,6 +1,7 @@
 /// `fa`: the FunctionalAsymptotics command line. One sub-command per file in Commands/, each with its own
 /// Argu parser; this module dispatches on the first word and lists the commands in `fa --help`.
-/// Exit codes: 0 success, 1 a computation failed, 2 bad usage or input (one line on stderr).
+/// Exit codes (`Common`): 0 success, 1 a computation failed, 2 bad usage or input, 130 interrupted; one
+/// line on stderr for every failure.
 module FunctionalAsymptotics.Cli.Program
 
 open System
@@ -37,15 +38,10 @@ let private commands : Command list =
         Run = fun o argv -> Merge.runWith o.Out o.Error argv }
       { Name = "gmm"
         Summary = "the limit law of the Gaussian-mixture model (Section 6.3), by seeded Monte Carlo with standard errors."
-        Run = fun _ argv -> Gmm.run (Array.append [| "gmm" |] argv) }
+        Run = Gmm.runEstimate }
       { Name = "gmm-sweep"
         Summary = "the Figure 2 sweeps over K, d or beta: CSV, JSON and a PNG with error bars."
-        Run = fun _ argv -> Gmm.run (Array.append [| "gmm-sweep" |] argv) } ]
-
-/// The first line of a message, trimmed (error messages are one line on stderr).
-let private oneLine (message: string) =
-    let lines = message.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
-    if lines.Length = 0 then "error" else lines.[0]
+        Run = Gmm.runSweep } ]
 
 let private help (output: Output) =
     output.Out.WriteLine "USAGE: fa [--help] [--version] <command> [<options>]"
@@ -54,17 +50,26 @@ let private help (output: Output) =
     for c in commands do
         output.Out.WriteLine(sprintf "    %-10s %s" c.Name c.Summary)
     output.Out.WriteLine ""
-    output.Out.WriteLine "Run 'fa <command> --help' for the options of a command."
+    output.Out.WriteLine "Run 'fa <command> --help' (or 'fa help <command>') for the options of a command."
+    output.Out.WriteLine "Numbers are read in the invariant culture: '.' is the decimal separator, ',' separates list items."
+    output.Out.WriteLine ""
+    output.Out.WriteLine "EXIT CODES:"
+    output.Out.WriteLine "    0    success"
+    output.Out.WriteLine "    1    a computation failed (an internal value overflowed, an algorithm did not converge, a file could not be written)"
+    output.Out.WriteLine "    2    bad usage or input (the message names the option)"
+    output.Out.WriteLine "    130  interrupted (Ctrl-C)"
+    output.Out.WriteLine "Every failure is one line 'fa: ...' on stderr."
 
-/// Runs `fa` with `argv`, writing to `output`; returns the exit code (used by `main` and by tests).
+/// Runs `fa` with `argv`, writing to `output`; returns the exit code (used by `main` and by tests). Every
+/// failure goes through the one handler, `Common.handle`.
 let run (output: Output) (argv: string[]) : int =
-    let fail code (message: string) =
-        output.Error.WriteLine(sprintf "fa: %s" (oneLine message))
-        code
-    try
+    handle output (fun () ->
         match List.ofArray argv with
-        | [] -> fail 2 "no command given; try 'fa --help'"
-        | ("--help" | "-h" | "help") :: _ -> help output; 0
+        | [] -> usageError "no command given; try 'fa --help'"
+        | [ "--help" | "-h" | "help" ] -> help output; 0
+        | "help" :: name :: _ when commands |> List.exists (fun c -> c.Name = name) ->
+            (commands |> List.find (fun c -> c.Name = name)).Run output [| "--help" |]
+        | ("--help" | "-h" | "help") :: other :: _ -> usageError (sprintf "unknown command '%s'; try 'fa --help'" other)
         | "--version" :: _ ->
             let version = typeof<InvalidArgumentException>.Assembly.GetName().Version
             output.Out.WriteLine(sprintf "fa %O" version)
@@ -72,17 +77,19 @@ let run (output: Output) (argv: string[]) : int =
         | name :: rest ->
             match commands |> List.tryFind (fun c -> c.Name = name) with
             | Some c -> c.Run output (Array.ofList rest)
-            | None -> fail 2 (sprintf "unknown command '%s'; try 'fa --help'" name)
-    with
-    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
-        output.Out.WriteLine e.Message
-        0
-    | :? ArguParseException as e -> fail 2 (e.Message.Replace("ERROR: ", ""))
-    | :? ArguException as e -> fail 2 e.Message
-    | UsageError message -> fail 2 message
-    | :? InvalidArgumentException as e -> fail 2 (sprintf "%s: %s" e.Argument e.Constraint)
-    | :? RankDeficientException as e -> fail 2 e.Message
-    | e -> fail 1 (sprintf "%s: %s" (e.GetType().Name) e.Message)
+            | None -> usageError (sprintf "unknown command '%s'; try 'fa --help'" name))
+
+/// Ctrl-C: a cooperating command (a simulation) stops after storing its finished work and returns 130;
+/// otherwise `fa` writes one line and ends with exit code 130.
+let private onCancel (error: IO.TextWriter) =
+    ConsoleCancelEventHandler(fun _ e ->
+        if Interrupt.request () then e.Cancel <- true
+        else
+            writeSafely error "fa: interrupted"
+            exit 130)
 
 [<EntryPoint>]
-let main argv = run { Out = Console.Out; Error = Console.Error } argv
+let main argv =
+    Console.CancelKeyPress.AddHandler(onCancel Console.Error)
+    try run { Out = Console.Out; Error = Console.Error } argv
+    with _ -> 1

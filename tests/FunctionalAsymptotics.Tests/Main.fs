@@ -30,6 +30,7 @@ let allTests =
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
         CSharp.FacadeTests.tests
+        CSharp.LongRunFacadeTests.tests
         Cli.LawCommandTests.tests
         CSharp.ModelSpecFacadeTests.tests
         Estimation.EstimationTests.tests
@@ -39,16 +40,45 @@ let allTests =
         Asymptotics.LowRankRouteTests.tests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
+        Simulation.StoreTests.tests
         Cli.SimulateCommandTests.tests
         Simulation.ModelPipelineTests.tests
         Cli.ReproduceCommandTests.tests
+        Simulation.VerdictTests.tests
+        Asymptotics.CrossoverTests.tests
+        Models.ModelRegistryTests.tests
+        Docs.DocsTests.tests
+        Cli.CommonTests.tests
+        Cli.CommandContractTests.tests
+        Cli.FuzzTests.tests
+        Examples.SlurmExampleTests.tests
     ]
+
+/// A writer that drops ANSI escape sequences (`ESC [ ... final-byte`), for output that is not a terminal:
+/// Expecto still writes colour resets and cursor codes at colour level 0.
+type private PlainWriter(inner: IO.TextWriter) =
+    inherit IO.TextWriter()
+    let mutable state = 0 // 0 text, 1 after ESC, 2 inside a CSI sequence
+    override _.Encoding = inner.Encoding
+    override _.Write(c: char) : unit =
+        match state with
+        | 0 when c = '\u001b' -> state <- 1
+        | 0 -> inner.Write c
+        | 1 when c = '[' -> state <- 2
+        | 1 -> state <- 0
+        | _ -> if c >= '@' && c <= '~' then state <- 0
+    override _.Flush() : unit = inner.Flush()
 
 [<EntryPoint>]
 let main argv =
     let mutable summary : Impl.TestRunSummary option = None
+    // No colour or cursor escapes when the output is not a terminal (CI logs, pipes): colour level 0, no spinner.
     let config =
-        [ CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s)) ]
+        [ yield CLIArguments.Append_Summary_Handler(SummaryHandler(fun s -> summary <- Some s))
+          if Console.IsOutputRedirected then
+              yield CLIArguments.Colours 0
+              yield CLIArguments.No_Spinner ]
+    if Console.IsOutputRedirected then Console.SetOut(new PlainWriter(Console.Out))
     let code = runTestsWithCLIArgs config argv allTests
     let passed, failed =
         match summary with

@@ -9,6 +9,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Commands.ModelReport
 
 /// Options of `fa factor`.
@@ -18,8 +19,8 @@ type FactorArgs =
     | [<Unique>] K of int
     | [<Unique>] Seed of int
     | [<Unique>] Beta_Star of string
-    | [<Mandatory; Unique>] Sigma_Nu2 of float
-    | [<Mandatory; Unique>] Alpha of float
+    | [<Mandatory; Unique>] Sigma_Nu2 of sigmaNu2: string
+    | [<Mandatory; Unique>] Alpha of alpha: string
     | [<Unique>] Route of string
     | [<Unique>] Compare
     | [<Unique>] Quiet
@@ -45,19 +46,20 @@ let readLoadings (path: string) =
     let rows =
         File.ReadAllLines path
         |> Array.filter (fun l -> not (String.IsNullOrWhiteSpace l))
-        |> Array.map (fun l -> l.Split(',') |> Array.map (parseFloat "--loadings"))
+        |> Array.map (Parse.floats (sprintf "--loadings (%s)" path))
     if rows.Length = 0 then usage "--loadings: the file is empty"
     let k = rows.[0].Length
     if rows |> Array.exists (fun r -> r.Length <> k) then usage "--loadings: every row must have the same number of columns"
     DenseMatrix.OfRowArrays rows :> MathNet.Numerics.LinearAlgebra.Matrix<float>
 
-/// The summary of one route.
+/// The summary of one route, computed at unit scale (`Factor.atUnitScale`).
 let summary (progress: string -> unit) (route: string) (cfg: FactorConfig) : AsymptoticSummary =
-    match route with
-    | "horizontal" -> TwoStage.horizontalWithProgress progress (Factor.spec cfg)
-    | "descriptor" -> DescriptorRoute.compute (Factor.spec cfg) (Factor.descriptorModel cfg)
-    | "closed" | "paper" -> Factor.closedSummary route cfg
-    | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
+    cfg |> Factor.atUnitScale (fun cfg ->
+        match route with
+        | "horizontal" -> TwoStage.horizontalWithProgress progress (Factor.spec cfg)
+        | "descriptor" -> DescriptorRoute.compute (Factor.spec cfg) (Factor.descriptorModel cfg)
+        | "closed" | "paper" -> Factor.closedSummary route cfg
+        | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other))
 
 /// Why `--compare` does not run a route at this size (`None`: it runs).
 let tooSlow (cfg: FactorConfig) (route: string) : string option =
@@ -73,35 +75,42 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs
         | Some path, None, None, None -> readLoadings path
         | None, Some d, Some k, Some seed ->
             if k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
+            Require.intBetween "--d" 2 maxDimension d |> ignore
             Factor.drawLoadings seed d k
         | _ -> usage "give either --loadings FILE.csv or all of --d, --k, --seed"
     let k = loadings.ColumnCount
     let beta =
         match args.TryGetResult Beta_Star with
-        | Some text -> parseFloats "--beta-star" text
+        | Some text -> Parse.floats "--beta-star" text
         | None -> Array.create k 1.0
     if beta.Length <> k then usage (sprintf "--beta-star: expected %d values (one per column of the loadings), got %d" k beta.Length)
-    let alpha = args.GetResult Alpha
-    if not (alpha > 0.0) || Double.IsInfinity alpha then usage (sprintf "--alpha: must be finite and > 0, got %g" alpha)
-    let cfg = { Loadings = loadings; Beta = beta; SigmaNu2 = args.GetResult Sigma_Nu2 }
+    let alpha = args.GetResult Alpha |> Parse.float "--alpha" |> Require.positiveInvertible "--alpha"
+    let sigmaNu2 = args.GetResult Sigma_Nu2 |> Parse.float "--sigma-nu2" |> Require.nonNegative "--sigma-nu2"
+    let cfg = { Loadings = loadings; Beta = beta; SigmaNu2 = sigmaNu2 }
     Factor.validate cfg
+    let inputs =
+        sprintf "%s --beta-star %s --sigma-nu2 %s --alpha %s"
+            (match args.TryGetResult Loadings with Some p -> sprintf "--loadings %s" p | None -> sprintf "--d %d --k %d --seed %d" (args.GetResult D) (args.GetResult K) (args.GetResult Seed))
+            (String.Join(",", beta |> Array.map format)) (format sigmaNu2) (format alpha)
     let route = args.GetResult(Route, "horizontal")
-    let progress = progressLines err "factor" (not (args.Contains Json || args.Contains Quiet))
-    let s = summary progress route cfg
-    let comparisons =
-        if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
-    let report =
-        { Model = "factor"; Summary = s; Alpha = alpha; Comparisons = comparisons
-          PriorArt =
-            { Reference = "Ge et al. 2024, Thm 4.4"
-              Bound = Factor.geBound cfg alpha
-              PretrainTerm = Factor.gePretrainTerm cfg
-              ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) } }
-    if args.Contains Json then out.WriteLine(json report) else human out report
-    0
+    compute "the factor limit law" inputs (fun () ->
+        let progress = progressLines err "factor" (not (args.Contains Json || args.Contains Quiet))
+        let s = summary progress route cfg
+        let comparisons =
+            if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
+        let report =
+            { Model = "factor"; Summary = s; Alpha = alpha; Comparisons = comparisons
+              PriorArt =
+                { Reference = "Ge et al. 2024, Thm 4.4"
+                  Bound = Factor.geBound cfg alpha
+                  PretrainTerm = Factor.gePretrainTerm cfg
+                  ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) } }
+        checkFinite inputs report
+        if args.Contains Json then out.WriteLine(json report) else human out report
+        0)
 
-/// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure).
+/// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
-    guard err (fun () ->
+    handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<FactorArgs>(programName = "fa factor")
         runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

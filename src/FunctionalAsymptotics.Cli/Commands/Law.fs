@@ -18,9 +18,9 @@ type LawArgs =
     /// `--noncentrality 0,1.5,0`: noncentralities `lambda_j`.
     | [<Unique>] Noncentrality of lambdas: string
     /// `--offset C`: the offset `c`.
-    | [<Unique>] Offset of c: float
+    | [<Unique>] Offset of c: string
     /// `--scale S`: the scale `s`.
-    | [<Unique>] Scale of s: float
+    | [<Unique>] Scale of s: string
     /// `--cdf X,...`: points for `P(Q <= x)`.
     | [<Unique>] Cdf of points: string
     /// `--sf X,...`: points for `P(Q > x)`.
@@ -60,46 +60,82 @@ type LawReport =
 
 /// Builds the law from the parsed options (raises `UsageError` or the core's `InvalidArgumentException`).
 let lawOf (args: ParseResults<LawArgs>) : GeneralizedChiSquare =
-    let weights = parseFloats "--weights" (args.GetResult Weights)
+    let weights = Parse.floats "--weights" (args.GetResult Weights)
     let n = weights.Length
-    let dofs = args.TryGetResult Dof |> Option.map (parseInts "--dof") |> Option.defaultWith (fun () -> Array.create n 1)
+    let dofs = args.TryGetResult Dof |> Option.map (Parse.ints "--dof") |> Option.defaultWith (fun () -> Array.create n 1)
     let lambdas =
-        args.TryGetResult Noncentrality |> Option.map (parseFloats "--noncentrality") |> Option.defaultWith (fun () -> Array.zeroCreate n)
+        args.TryGetResult Noncentrality |> Option.map (Parse.floats "--noncentrality") |> Option.defaultWith (fun () -> Array.zeroCreate n)
     if dofs.Length <> n then usageError (sprintf "--dof: expected %d values (one per weight), got %d" n dofs.Length)
     if lambdas.Length <> n then usageError (sprintf "--noncentrality: expected %d values (one per weight), got %d" n lambdas.Length)
-    GeneralizedChiSquare.create weights dofs lambdas (args.GetResult(Offset, defaultValue = 0.0)) (args.GetResult(Scale, defaultValue = 1.0))
+    let offset = args.TryGetResult Offset |> Option.map (Parse.float "--offset") |> Option.defaultValue 0.0
+    let scale = args.TryGetResult Scale |> Option.map (Parse.float "--scale") |> Option.defaultValue 1.0
+    validating [ "weights", "--weights"; "dofs", "--dof"; "noncentralities", "--noncentrality"; "offset", "--offset"; "scale", "--scale" ] (fun () ->
+        GeneralizedChiSquare.create weights dofs lambdas offset scale)
 
 /// Evaluates the requested points. Method and error bound come from `cdfWith`/`sfWith` (default settings) at
 /// the cdf and sf points and at the computed quantiles, or at the mean when no point was requested.
 let report (args: ParseResults<LawArgs>) : LawReport =
     let law = lawOf args
-    let cdfPoints = args.TryGetResult Cdf |> Option.map (parseFloats "--cdf") |> Option.defaultValue [||]
-    let sfPoints = args.TryGetResult Sf |> Option.map (parseFloats "--sf") |> Option.defaultValue [||]
-    let probabilities = args.TryGetResult Quantile |> Option.map (parseFloats "--quantile") |> Option.defaultValue [||]
+    let cdfPoints = args.TryGetResult Cdf |> Option.map (Parse.floats "--cdf") |> Option.defaultValue [||]
+    let sfPoints = args.TryGetResult Sf |> Option.map (Parse.floats "--sf") |> Option.defaultValue [||]
+    let probabilities = args.TryGetResult Quantile |> Option.map (Parse.floats "--quantile") |> Option.defaultValue [||]
+    if probabilities |> Array.exists (fun p -> p < 0.0 || p > 1.0) then usageError "--quantile: probabilities must be in [0, 1]"
     let settings = ChiSquareSettings.Default
-    let cdfEvals = cdfPoints |> Array.map (GeneralizedChiSquare.cdfWith settings law)
-    let sfEvals = sfPoints |> Array.map (GeneralizedChiSquare.sfWith settings law)
-    let quantiles = probabilities |> Array.map (GeneralizedChiSquare.quantile law)
-    let quantileEvals =
-        quantiles |> Array.filter Double.IsFinite |> Array.map (GeneralizedChiSquare.cdfWith settings law)
-    let all =
-        match Array.concat [ cdfEvals; sfEvals; quantileEvals ] with
-        | [||] -> [| GeneralizedChiSquare.cdfWith settings law law.Mean |]
-        | evals -> evals
-    let methods = all |> Array.map (fun e -> e.Method) |> Array.filter (fun m -> m <> Exact) |> Array.distinct
-    { Law = law
-      Cdf = Array.zip cdfPoints (cdfEvals |> Array.map (fun e -> e.Value))
-      Sf = Array.zip sfPoints (sfEvals |> Array.map (fun e -> e.Value))
-      Quantile = Array.zip probabilities quantiles
-      Method = if methods.Length = 0 then "exact" else String.Join("+", methods |> Array.map string)
-      ErrorBound = all |> Array.map (fun e -> e.ErrorBound) |> Array.max }
+    compute "the generalized chi-square law" (string law) (fun () ->
+        let cdfEvals = cdfPoints |> Array.map (GeneralizedChiSquare.cdfWith settings law)
+        let sfEvals = sfPoints |> Array.map (GeneralizedChiSquare.sfWith settings law)
+        let quantiles = probabilities |> Array.map (GeneralizedChiSquare.quantile law)
+        let quantileEvals =
+            quantiles |> Array.filter Double.IsFinite |> Array.map (GeneralizedChiSquare.cdfWith settings law)
+        let all =
+            match Array.concat [ cdfEvals; sfEvals; quantileEvals ] with
+            | [||] -> [| GeneralizedChiSquare.cdfWith settings law law.Mean |]
+            | evals -> evals
+        let methods = all |> Array.map (fun e -> e.Method) |> Array.filter (fun m -> m <> Exact) |> Array.distinct
+        { Law = law
+          Cdf = Array.zip cdfPoints (cdfEvals |> Array.map (fun e -> e.Value))
+          Sf = Array.zip sfPoints (sfEvals |> Array.map (fun e -> e.Value))
+          Quantile = Array.zip probabilities quantiles
+          Method = if methods.Length = 0 then "exact" else String.Join("+", methods |> Array.map string)
+          ErrorBound = all |> Array.map (fun e -> e.ErrorBound) |> Array.max })
+
+/// Checks that every reported number is finite: an overflow in the moments or a NaN from an evaluation
+/// is a computation error (exit 1) naming the quantity, never a NaN with exit code 0.
+let checkFinite (r: LawReport) =
+    let inputs = string r.Law
+    let check what x = finiteResult what inputs x |> ignore
+    check "the mean" r.Law.Mean
+    check "the variance" r.Law.Variance
+    for x, v in r.Cdf do check (sprintf "P(Q <= %s)" (format x)) v
+    for x, v in r.Sf do check (sprintf "P(Q > %s)" (format x)) v
+    for p, v in r.Quantile do if p > 0.0 && p < 1.0 then check (sprintf "the %s quantile" (format p)) v
+    check "the error bound" r.ErrorBound
+
+/// A moment in scientific notation: `format value` when it is a finite double, else (it overflowed) the
+/// decimal form of `sign * exp(logAbs)`, e.g. `5.000000E400`, so no moment prints as an infinity or NaN.
+let formatMoment (value: float) (logAbs: float) : string =
+    if Double.IsFinite value then format value
+    else
+        let log10 = logAbs / Math.Log 10.0
+        let exponent = Math.Floor log10
+        let sign = if value < 0.0 then "-" else ""
+        String.Format(Globalization.CultureInfo.InvariantCulture, "{0}{1:F6}E{2}", sign, Math.Pow(10.0, log10 - exponent), exponent)
+
+/// The mean, variance and standard deviation as printed: numbers, or strings in scientific notation
+/// beyond the double range (see `formatMoment`).
+let private moments (r: LawReport) =
+    let law = r.Law
+    [| "mean", law.Mean, law.LogAbsMean
+       "variance", law.Variance, law.LogVariance
+       "standardDeviation", law.StandardDeviation, 0.5 * law.LogVariance |]
 
 /// The report as one JSON object (see `LawArgs.Json`).
 let toJson (r: LawReport) : string =
     Json.render (fun w ->
         w.WriteStartObject()
-        Json.property w "mean" r.Law.Mean
-        Json.property w "variance" r.Law.Variance
+        for name, value, logAbs in moments r |> Array.take 2 do
+            if Double.IsFinite value then Json.property w name value
+            else w.WriteString(name, formatMoment value logAbs)
         let pairs (name: string) (key: string) (xs: (float * float)[]) =
             w.WriteStartArray name
             for x, v in xs do
@@ -122,9 +158,9 @@ let render (console: IAnsiConsole) (r: LawReport) =
     table.AddColumn("quantity") |> ignore
     table.AddColumn(TableColumn("value").RightAligned()) |> ignore
     let row (name: string) (value: string) = table.AddRow([| Text(name) :> Rendering.IRenderable; Text(value) |]) |> ignore
-    row "mean" (format r.Law.Mean)
-    row "variance" (format r.Law.Variance)
-    row "standard deviation" (format (sqrt r.Law.Variance))
+    let m = moments r
+    for (_, value, logAbs), name in Array.zip m [| "mean"; "variance"; "standard deviation" |] do
+        row name (formatMoment value logAbs)
     row "skewness" (format r.Law.Skewness)
     for x, v in r.Cdf do row (sprintf "P(Q <= %s)" (format x)) (format v)
     for x, v in r.Sf do row (sprintf "P(Q > %s)" (format x)) (format v)
@@ -136,6 +172,7 @@ let render (console: IAnsiConsole) (r: LawReport) =
 /// Runs `fa law`; returns the exit code.
 let run (output: Output) (args: ParseResults<LawArgs>) : int =
     let r = report args
+    checkFinite r
     if args.Contains Json then output.Out.WriteLine(toJson r)
     else render output.Console r
     0

@@ -4,6 +4,7 @@ module FunctionalAsymptotics.Cli.Commands.Merge
 open System
 open Argu
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Cli.Common
 
 /// Options of `fa merge`.
 type MergeArgs =
@@ -28,7 +29,7 @@ type MergeArgs =
 
 /// `fa merge ARGS` writing to the given streams; returns the exit code.
 let runWith (out: IO.TextWriter) (err: IO.TextWriter) (argv: string[]) : int =
-    Simulate.guard out err (fun () ->
+    handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<MergeArgs>(programName = "fa merge")
         let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
         let dir = args.GetResult Out

@@ -4,23 +4,14 @@ module FunctionalAsymptotics.Cli.Commands.ModelReport
 open System
 open System.Globalization
 open System.IO
-open System.Text
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 
 /// Raises `Common.UsageError` (a bad option value or inconsistent options: one line on stderr, exit code 2).
 let usage (message: string) : 'T = FunctionalAsymptotics.Cli.Common.usageError message
 
-/// Parses a number in the invariant culture.
-let parseFloat (option: string) (text: string) =
-    match Double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
-    | true, x when Double.IsFinite x -> x
-    | _ -> usage (sprintf "%s: '%s' is not a finite number" option text)
-
-/// Parses a comma-separated list of numbers.
-let parseFloats (option: string) (text: string) =
-    if String.IsNullOrWhiteSpace text then usage (sprintf "%s: expected a comma-separated list of numbers" option)
-    text.Split(',') |> Array.map (parseFloat option)
+/// The largest dimension `d` the model commands accept (larger sizes cannot fit in memory).
+let maxDimension = 500
 
 /// The quantile levels reported.
 let levels = [| 0.05; 0.25; 0.5; 0.75; 0.95; 0.99 |]
@@ -57,7 +48,7 @@ let compareRoutes (reported: AsymptoticSummary) (tooSlow: string -> string optio
         | None -> let o = summaryOf r in Compared(r, AsymptoticSummary.weightDiscrepancy reported o, AsymptoticSummary.pretrainMean o))
 
 /// `--compare` runs the horizontal route (when it is not the reported one) up to this many parameters
-/// `q0`; it takes about 10 s at `q0 = 2000` (docs/two-stage-engine.md, scaling table).
+/// `q0`; it takes a few seconds of CPU at `q0 = 2000` (docs/two-stage-engine.md, scaling table).
 let compareHorizontalParameters = 2500
 
 /// The reason `--compare` skips the horizontal route for `q0` parameters, if it does.
@@ -93,27 +84,53 @@ type Report =
 let private num (x: float) =
     if Double.IsFinite x then x.ToString("R", CultureInfo.InvariantCulture) else "null"
 
-let private str (s: string) = "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\""
+/// Checks that every number the report prints is finite: an overflow inside the computation (e.g. the
+/// `alpha^-1` term of the variance for a tiny alpha) is a computation error (exit 1) naming the quantity
+/// and `inputs`, never a NaN, an infinity or a null with exit code 0. The prior-art bounds are not
+/// checked: they grow like a high power of the inputs and may honestly be "Infinity" in double precision.
+let checkFinite (inputs: string) (r: Report) =
+    let s = r.Summary
+    let check what x = FunctionalAsymptotics.Cli.Common.finiteResult what inputs x |> ignore
+    Array.iter (check "a weight of ||L(Z)||^2") s.Weights
+    check "E||L(Z)||^2" (AsymptoticSummary.pretrainMean s)
+    let law = AsymptoticSummary.limitLaw r.Alpha s
+    check "the mean of E_alpha" law.Mean
+    check "the variance of E_alpha" law.Variance
+    for p in levels do check (sprintf "the %g quantile of E_alpha" p) (LimitLaw.quantile law p)
 
 /// The JSON object of issue #4: model, route, dEff, dBase, sigma2, alpha, weights, pretrainMean, mean,
 /// variance, quantiles (of `E_alpha`), alpha0, priorArt.
 let json (r: Report) : string =
     let s = r.Summary
     let law = AsymptoticSummary.limitLaw r.Alpha s
-    let sb = StringBuilder()
-    let add (t: string) = sb.Append(t) |> ignore
-    add "{"
-    add (sprintf "\"model\":%s,\"route\":%s,\"dEff\":%d,\"dBase\":%d,\"sigma2\":%s,\"alpha\":%s," (str r.Model) (str s.Route) s.DEff s.DBase (num s.Sigma2) (num r.Alpha))
-    add (sprintf "\"weights\":[%s]," (String.Join(",", s.Weights |> Array.map num)))
-    add (sprintf "\"pretrainMean\":%s,\"mean\":%s,\"variance\":%s," (num (AsymptoticSummary.pretrainMean s)) (num law.Mean) (num law.Variance))
-    add "\"quantiles\":{"
-    add (String.Join(",", levels |> Array.map (fun p -> sprintf "%s:%s" (str (p.ToString("0.0#", CultureInfo.InvariantCulture))) (num (LimitLaw.quantile law p)))))
-    add "},"
-    add (sprintf "\"alpha0\":%s," (match AsymptoticSummary.alpha0 s with Some a -> num a | None -> "null"))
-    add (sprintf "\"priorArt\":{\"reference\":%s,\"bound\":%s,\"pretrainTerm\":%s,\"improvementFactor\":%s}"
-            (str r.PriorArt.Reference) (num r.PriorArt.Bound) (num r.PriorArt.PretrainTerm) (num r.PriorArt.ImprovementFactor))
-    add "}"
-    sb.ToString()
+    FunctionalAsymptotics.Cli.Json.render (fun w ->
+        let prop = FunctionalAsymptotics.Cli.Json.property w
+        w.WriteStartObject()
+        w.WriteString("model", r.Model)
+        w.WriteString("route", s.Route)
+        w.WriteNumber("dEff", s.DEff)
+        w.WriteNumber("dBase", s.DBase)
+        prop "sigma2" s.Sigma2
+        prop "alpha" r.Alpha
+        w.WriteStartArray "weights"
+        for x in s.Weights do FunctionalAsymptotics.Cli.Json.number w x
+        w.WriteEndArray()
+        prop "pretrainMean" (AsymptoticSummary.pretrainMean s)
+        prop "mean" law.Mean
+        prop "variance" law.Variance
+        w.WriteStartObject "quantiles"
+        for p in levels do prop (p.ToString("0.0#", CultureInfo.InvariantCulture)) (LimitLaw.quantile law p)
+        w.WriteEndObject()
+        match AsymptoticSummary.alpha0 s with
+        | Some a -> prop "alpha0" a
+        | None -> w.WriteNull "alpha0"
+        w.WriteStartObject "priorArt"
+        w.WriteString("reference", r.PriorArt.Reference)
+        prop "bound" r.PriorArt.Bound
+        prop "pretrainTerm" r.PriorArt.PretrainTerm
+        prop "improvementFactor" r.PriorArt.ImprovementFactor
+        w.WriteEndObject()
+        w.WriteEndObject())
 
 /// The human-readable table, with a note for every route that disagrees with the reported one.
 let human (out: TextWriter) (r: Report) =
@@ -145,17 +162,3 @@ let human (out: TextWriter) (r: Report) =
             | Compared(route, disc, _) when not (disc <= 1e-8) ->
                 out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
             | _ -> ()
-
-/// Runs a command body: usage and argument errors give exit code 2 with one line on stderr; other
-/// failures exit 1.
-let guard (err: TextWriter) (body: unit -> int) : int =
-    let oneLine (m: string) = (m.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue "error").Trim()
-    try body ()
-    with
-    | :? Argu.ArguParseException as e when e.ErrorCode = Argu.ErrorCode.HelpText -> err.WriteLine e.Message; 0
-    | :? Argu.ArguParseException as e -> err.WriteLine("fa: " + oneLine (e.Message.Replace("ERROR: ", ""))); 2
-    | :? Argu.ArguException as e -> err.WriteLine("fa: " + oneLine e.Message); 2
-    | FunctionalAsymptotics.Cli.Common.UsageError m -> err.WriteLine("fa: " + oneLine m); 2
-    | :? InvalidArgumentException as e -> err.WriteLine("fa: " + oneLine (sprintf "%s: %s" e.Argument e.Constraint)); 2
-    | :? RankDeficientException as e -> err.WriteLine("fa: " + oneLine e.Message); 2
-    | e -> err.WriteLine("fa: " + oneLine (sprintf "%s: %s" (e.GetType().Name) e.Message)); 1

@@ -110,39 +110,34 @@ let private corollaries (lines: ResizeArray<string>) =
     lines.Add ""
     let header = [ "model"; "route"; "weights lambda_j"; "E‖L(Z)‖²"; "mean"; "median"; "q 0.95"; "alpha0"; "prior-art rate"; "prior / ours" ]
     let rows =
-        [ for d, k in [ 6, 2; 10, 3 ] do
-            let cfg = Spectral.defaultConfig d k 1.0
-            let h = TwoStage.horizontal (Spectral.spec cfg)
-            let prior pm = inv (Spectral.cabannesBound cfg alpha), inv (Spectral.cabannesImprovement cfg pm)
-            yield! corollaryRows alpha (sprintf "spectral d=%d k=%d" d k) [ "horizontal", h; "closed", Spectral.closedSummary "closed" cfg; "paper", Spectral.closedSummary "paper" cfg ] prior
+        [ let modelRows (name: string) (model: Model<'Z>) =
+              let prior pm =
+                  match model.PriorArt with
+                  | Some p -> let a = p alpha pm in inv a.Bound, inv a.ImprovementFactor
+                  | None -> "", ""
+              corollaryRows alpha name [ for route in [ "horizontal"; "closed"; "paper" ] -> route, (Model.law route model).Summary ] prior
+          for d, k in [ 6, 2; 10, 3 ] do
+              yield! modelRows (sprintf "spectral d=%d k=%d" d k) (SpectralModel.create (Spectral.defaultConfig d k 1.0))
           for d, k, seed in [ 8, 2, 1; 12, 3, 2 ] do
-            let cfg = { Loadings = Factor.drawLoadings seed d k; Beta = Array.create k 1.0; SigmaNu2 = 1.0 }
-            let h = TwoStage.horizontal (Factor.spec cfg)
-            let prior pm = inv (Factor.geBound cfg alpha), inv (Factor.geImprovement cfg pm)
-            yield! corollaryRows alpha (sprintf "factor d=%d k=%d seed %d" d k seed) [ "horizontal", h; "closed", Factor.closedSummary "closed" cfg; "paper", Factor.closedSummary "paper" cfg ] prior ]
+              yield! modelRows (sprintf "factor d=%d k=%d seed %d" d k seed) (FactorModel.create { Loadings = Factor.drawLoadings seed d k; Beta = Array.create k 1.0; SigmaNu2 = 1.0 }) ]
     lines.AddRange(table header rows)
     lines.Add ""
 
 // ---------------------------------------------------------------------------------------------------
 // Section 2: Figure 1, the risk crossover.
 
-/// The limit law's mean and 5%/95% quantiles on a log-spaced alpha grid.
-let private crossoverCurve (points: int) (lawAt: float -> LimitLaw) =
-    let alphas = Array.init points (fun i -> 10.0 ** (-2.0 + 5.0 * float i / float (points - 1)))
-    alphas |> Array.map (fun a -> let law = lawAt a in a, law.Mean, LimitLaw.quantile law 0.05, LimitLaw.quantile law 0.95)
-
-let private figure1Png (path: string) (title: string) (curve: (float * float * float * float)[]) (baseline: float) (alpha0: float option) =
+let private figure1Png (path: string) (title: string) (curve: CrossoverPoint[]) (baseline: float) (alpha0: float option) =
     use plt = new ScottPlot.Plot()
-    let xs = curve |> Array.map (fun (a, _, _, _) -> log10 a)
-    let mean = plt.Add.Scatter(xs, curve |> Array.map (fun (_, m, _, _) -> m))
+    let xs = curve |> Array.map (fun p -> log10 p.Alpha)
+    let mean = plt.Add.Scatter(xs, curve |> Array.map (fun p -> p.Mean))
     mean.LegendText <- "mean of E_alpha (pre-training + fine-tuning)"
     mean.MarkerSize <- 0.0f
     mean.LineWidth <- 2.0f
-    let lo = plt.Add.Scatter(xs, curve |> Array.map (fun (_, _, q, _) -> q))
+    let lo = plt.Add.Scatter(xs, curve |> Array.map (fun p -> p.Q05))
     lo.LegendText <- "5% and 95% quantiles"
     lo.LinePattern <- ScottPlot.LinePattern.Dashed
     lo.MarkerSize <- 0.0f
-    let hi = plt.Add.Scatter(xs, curve |> Array.map (fun (_, _, _, q) -> q))
+    let hi = plt.Add.Scatter(xs, curve |> Array.map (fun p -> p.Q95))
     hi.LinePattern <- ScottPlot.LinePattern.Dashed
     hi.MarkerSize <- 0.0f
     hi.Color <- lo.Color
@@ -154,7 +149,7 @@ let private figure1Png (path: string) (title: string) (curve: (float * float * f
         v.LegendText <- sprintf "alpha0 = %s" (inv a0)
         v.LinePattern <- ScottPlot.LinePattern.Dotted
     | _ -> ()
-    plt.Axes.SetLimitsY(0.0, 1.15 * max baseline (curve |> Array.map (fun (_, _, _, q) -> q) |> Array.max |> min (3.0 * baseline)))
+    plt.Axes.SetLimitsY(0.0, 1.15 * max baseline (curve |> Array.map (fun p -> p.Q95) |> Array.max |> min (3.0 * baseline)))
     plt.Title title
     plt.XLabel "log10 alpha (alpha = m / n)"
     plt.YLabel "scaled excess risk n (R - sigma^2)"
@@ -166,22 +161,20 @@ let private crossover (profile: Profile) (dir: string) (lines: ResizeArray<strin
     lines.Add ""
     lines.Add "The scaled risk of pre-training then fine-tuning, `E_alpha = sigma^2 d_eff + alpha^-1 ||L(Z)||^2` (mean, with its 5%-95% quantile band), against `alpha = m/n`, beside training on the downstream data alone, `sigma^2 d_base`. Pre-training wins on average once `alpha > alpha0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))`."
     lines.Add ""
-    let mixture = GaussianMixturePretraining.estimate Specialised 4 20 2.0 profile.Mixture
-    let models : (string * string * float * int * int * float[] * float option) list =
-        [ let s = TwoStage.horizontal (Spectral.spec (Spectral.defaultConfig 6 2 1.0))
-          yield "spectral", "spectral d=6 k=2, sigma^2 = 1", s.Sigma2, s.DEff, s.DBase, s.Weights, AsymptoticSummary.alpha0 s
-          let f = TwoStage.horizontal (Factor.spec { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 1.0 })
-          yield "factor", "factor d=8 k=2 seed 1, sigma_nu^2 = 1", f.Sigma2, f.DEff, f.DBase, f.Weights, AsymptoticSummary.alpha0 f
-          let a0 = if mixture.DBase > mixture.DEff then Some(mixture.PretrainMean / float (mixture.DBase - mixture.DEff)) else None
-          yield "gmm", sprintf "gmm K=4 d=20 beta=2, |theta*| = %g, sigma^2 = 1 (E||L||^2 = %s +- %s)" mixture.ThetaNorm (inv mixture.PretrainMean) (inv mixture.PretrainMeanStdErr), 1.0, mixture.DEff, mixture.DBase, mixture.Weights, a0 ]
+    let mixture = (GaussianMixtureModel.create 4 20 2.0 profile.Mixture.ThetaNorm 1.0 200_000 2 profile.Mixture) |> Model.law "specialised"
+    let models : (string * string * AsymptoticSummary) list =
+        [ "spectral", "spectral d=6 k=2, sigma^2 = 1", (SpectralModel.create (Spectral.defaultConfig 6 2 1.0) |> Model.law "horizontal").Summary
+          "factor", "factor d=8 k=2 seed 1, sigma_nu^2 = 1", (FactorModel.create { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 1.0 } |> Model.law "horizontal").Summary
+          "gmm", sprintf "gmm K=4 d=20 beta=2, |theta*| = %g, sigma^2 = 1 (E||L||^2 = %s +- %s)" profile.Mixture.ThetaNorm (inv (AsymptoticSummary.pretrainMean mixture.Summary)) (inv mixture.PretrainMeanStdErr), mixture.Summary ]
     let rows =
-        [ for name, title, sigma2, dEff, dBase, weights, alpha0 in models ->
-            let curve = crossoverCurve profile.AlphaPoints (fun a -> LimitLaw.create sigma2 dEff a weights)
+        [ for name, title, s in models ->
+            let curve = Crossover.curve profile.AlphaPoints s
+            let alpha0 = AsymptoticSummary.alpha0 s
             let file = sprintf "figure1-%s.png" name
-            figure1Png (Path.Combine(dir, file)) title curve (sigma2 * float dBase) alpha0
+            figure1Png (Path.Combine(dir, file)) title curve (Crossover.baseline s) alpha0
             lines.Add(sprintf "![Figure 1, %s](%s)" name file)
             lines.Add ""
-            [ title; string dEff; string dBase; inv (sigma2 * float dBase); inv (Array.sum weights); fmtOpt alpha0 ] ]
+            [ title; string s.DEff; string s.DBase; inv (Crossover.baseline s); inv (AsymptoticSummary.pretrainMean s); fmtOpt alpha0 ] ]
     lines.AddRange(table [ "model"; "d_eff"; "d_base"; "sigma^2 d_base"; "E‖L(Z)‖²"; "alpha0" ] rows)
     lines.Add ""
 
@@ -224,24 +217,14 @@ let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>)
 let private unitNormView (parameters: Map<string, float>) (spec: RunSpec) (model: PipelineModel) (atNorm: GridSummary[])
                          (records: ReplicateRecord[]) (band: float) : string list =
     let c = parameters |> Map.tryFind "theta-norm" |> Option.defaultValue 1.0
-    // Sample standard deviation of the variance part per n: its finite-n fluctuation around sigma^2 d_eff.
-    let sdVariance (n: int) =
-        let v = records |> Array.filter (fun r -> r.N = n) |> Array.map (fun r -> r.Outcome.Variance)
-        if v.Length < 2 then nan
-        else let mu = Array.average v in sqrt ((v |> Array.sumBy (fun x -> (x - mu) * (x - mu))) / float (v.Length - 1))
-    let c2 = c * c
+    let sdVariance = SimulationVerdict.varianceSpread records
     let law = model.Law
-    let unitLaw = LimitLaw.create law.Sigma2 law.DEff law.Alpha (law.Weights |> Array.map (fun w -> w / c2))
-    let unitModel = { model with Law = unitLaw }
-    let rescaled =
-        records |> Array.map (fun r ->
-            let o = r.Outcome
-            { r with Outcome = { o with Total = o.Variance + (o.Pretrain + o.Leak) / c2; Pretrain = o.Pretrain / c2; Leak = o.Leak / c2 } })
-    let unit = Engine.summarize unitModel spec rescaled
+    let unitLaw, rescaled = SimulationVerdict.rescaleTarget c law records
+    let unit = Engine.summarize { model with Law = unitLaw } spec rescaled
     [ yield sprintf "The variance part `sigma^2 tr(Sigma_U Sigma_n^-1)` fluctuates around its limit `sigma^2 d_eff` with the standard deviation `sd(V)` below, of order `1 / sqrt n`; the limit law of the total puts a point mass there plus the pre-training term `alpha^-1 ||L(Z)||^2`, whose standard deviation is %s at `|theta*| = %g` and %s at `|theta*| = 1`. The Kolmogorov distance of the total closes once `sd(V)` is small against that spread." (inv (sqrt (LimitLaw.variance law))) c (inv (sqrt (LimitLaw.variance unitLaw)))
       if c <> 1.0 then
           yield ""
-          yield sprintf "`theta*` has norm %g here, as in the authors' code behind Figures 3-4 (the paper's text says 1; CASE-STUDIES.md section 3). The same replicates at `|theta*| = 1`, rescaled exactly (`Rep` and `Leak` are quadratic in `theta*`, the variance part does not depend on it; the law's weights scale by `1/c^2`, `c = %g`):" c c
+          yield sprintf "`theta*` has norm %g here, as in the authors' code behind Figures 3-4 (the paper's text says 1; docs/case-studies.md §3). The same replicates at `|theta*| = 1`, rescaled exactly (`Rep` and `Leak` are quadratic in `theta*`, the variance part does not depend on it; the law's weights scale by `1/c^2`, `c = %g`):" c c
       yield ""
       yield! table [ "n"; "sd(V)"; "KS total, norm 1"; "band"; sprintf "KS total, norm %g" c; "mean E_mn ± se, norm 1"; "limit mean, norm 1" ]
                 [ for s, a in Array.zip unit atNorm ->
@@ -250,12 +233,50 @@ let private unitNormView (parameters: Map<string, float>) (spec: RunSpec) (model
       yield ""
       yield "(The Kolmogorov distance of the pre-training part does not depend on the norm: both it and its law scale by `1/c^2`.)" ]
 
+/// The simulation run of the model `factory` under `profile` (Figures 3-4).
+let simulationSpec (profile: Profile) (factory: ModelFactory) (seed: uint64) : RunSpec =
+    let reps, grid, overrides =
+        if factory.Name = "gmm" then profile.GmmReps, profile.GmmGrid, profile.GmmParameters else profile.Reps, profile.Grid, []
+    { Model = factory.Name; Parameters = ModelFactory.resolve factory overrides; Alpha = profile.SimAlpha; Seed = seed
+      Grid = grid; Reps = reps; Shard = 1; Shards = 1 }
+
+/// The models simulated for Figures 3-4, in report order.
+let private simulatedModels = [ "gmm"; "spectral"; "factor" ]
+
+/// The file that marks a directory as `fa reproduce` output: `{"profile":"quick"}`.
+[<Literal>]
+let MarkerFile = "reproduce.json"
+
+/// Checks, before anything is written, that `dir` is missing, empty, or holds an `fa reproduce` run of this
+/// profile whose simulation directories hold this profile's runs (which are then resumed). Otherwise raises
+/// `RunStoreException` naming the directory and what is there.
+let checkOut (profile: Profile) (registry: ModelFactory list) (seed: uint64) (dir: string) : unit =
+    if File.Exists dir then raise (RunStoreException(dir, 0, "is a file, not a directory"))
+    if Directory.Exists dir then
+        let marker = Path.Combine(dir, MarkerFile)
+        if File.Exists marker then
+            let stored =
+                try
+                    use doc = Text.Json.JsonDocument.Parse(File.ReadAllText marker)
+                    doc.RootElement.GetProperty("profile").GetString()
+                with
+                | :? Text.Json.JsonException | :? Collections.Generic.KeyNotFoundException | :? InvalidOperationException | :? IOException ->
+                    raise (RunStoreException(marker, 0, "malformed (not the JSON fa reproduce writes)"))
+            if stored <> profile.Name then
+                raise (RunStoreException(dir, 0, sprintf "holds the fa reproduce run of profile '%s'; rerun with --profile %s to resume it, or choose another --out" stored stored))
+        elif not (Seq.isEmpty (Directory.EnumerateFileSystemEntries dir)) then
+            raise (RunStoreException(dir, 0, sprintf "is not empty and holds no fa reproduce run (no %s); choose a new or empty --out" MarkerFile))
+        for name in simulatedModels do
+            match registry |> List.tryFind (fun f -> f.Name = name) with
+            | Some factory -> Store.inspect (simulationSpec profile factory seed) (Path.Combine(dir, sprintf "sim-%s" name)) |> ignore
+            | None -> ()
+
 let private validation (profile: Profile) (registry: ModelFactory list) (seed: uint64) (dir: string) (progress: TextWriter option) (cancel: CancellationToken) (lines: ResizeArray<string>) =
     lines.Add "## 4. Figures 3-4: does the limit law describe finite samples?"
     lines.Add ""
     lines.Add(sprintf "For the spectral and factor models, %d seeded replicates of the whole pipeline at each n in {%s}; for the mixture %d replicates at n in {%s} with population moments from %s draws per replicate; m = floor(%g n): draw pre-training data and fit it, draw the design, and compute `E_mn = n (R - sigma^2)` and its parts exactly (Proposition B.1). Figure 3: empirical CDFs of the total, the pre-training part `n Rep` and the variance part against the limit. Figure 4: the Kolmogorov distances and `p_var = P(|V - sigma^2 d_eff| > 5%%)` against n. The sampling band is the 99%% quantile of the KS statistic for R replicates, 1.628 / sqrt(R)." profile.Reps (String.Join(", ", profile.Grid)) profile.GmmReps (String.Join(", ", profile.GmmGrid)) (profile.GmmParameters |> List.tryFind (fst >> (=) "population-draws") |> Option.map (snd >> sprintf "%g") |> Option.defaultValue "the default") profile.SimAlpha)
     lines.Add ""
-    for name in [ "gmm"; "spectral"; "factor" ] do
+    for name in simulatedModels do
         lines.Add(sprintf "### %s" name)
         lines.Add ""
         match registry |> List.tryFind (fun f -> f.Name = name) with
@@ -263,15 +284,13 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
             lines.Add(sprintf "Not available yet: the simulation registry of this build has no `%s` model (models: %s)." name (String.Join(", ", registry |> List.map (fun f -> f.Name))))
             lines.Add ""
         | Some factory ->
-            let reps, grid, overrides = if name = "gmm" then profile.GmmReps, profile.GmmGrid, profile.GmmParameters else profile.Reps, profile.Grid, []
-            let parameters = ModelFactory.resolve factory overrides
+            let spec = simulationSpec profile factory seed
+            let parameters, reps = spec.Parameters, spec.Reps
             let model = factory.Create profile.SimAlpha parameters
-            let spec = { Model = name; Parameters = parameters; Alpha = profile.SimAlpha; Seed = seed; Grid = grid; Reps = reps; Shard = 1; Shards = 1 }
-            let band = 1.628 / sqrt (float reps)
+            let band = SimulationVerdict.ksBand reps
             let simDir = Path.Combine(dir, sprintf "sim-%s" name)
-            Directory.CreateDirectory simDir |> ignore
-            let resume = File.Exists(Path.Combine(simDir, Store.ManifestFile))
-            let status = Simulate.execute progress model spec simDir { RunOptions.defaults with Resume = resume } cancel
+            // checkOut has shown that simDir is empty or holds this very run: resume it.
+            let status = Simulate.execute progress model spec simDir { RunOptions.defaults with Resume = true } cancel
             if status = Cancelled then raise (OperationCanceledException "fa reproduce: stopped; rerun the same command to resume")
             Simulate.report TextWriter.Null false true false model spec simDir |> ignore
             let records = Store.readRecords simDir |> Seq.toArray
@@ -289,11 +308,11 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
                         [ string s.N; string s.M; string s.Reps; sprintf "%.4f" s.KsTotal; sprintf "%.4f" s.KsPretrain; sprintf "%.4f" band
                           sprintf "%.3f" s.PVar; sprintf "%s ± %s" (inv s.MeanTotal) (inv s.MeanTotalStdErr); inv model.Law.Mean ] ])
             lines.Add ""
-            let first, last = summaries.[0], summaries.[summaries.Length - 1]
+            let v = SimulationVerdict.verdict reps summaries
             lines.Add(sprintf "Verdict: KS of the total %s along n (%.4f to %.4f), KS of the pre-training part %s (%.4f to %.4f); at n = %d they are %s and %s the %d-replicate band (%.4f)."
-                        (if last.KsTotal < first.KsTotal then "shrinks" else "does not shrink") first.KsTotal last.KsTotal
-                        (if last.KsPretrain < first.KsPretrain then "shrinks" else "does not shrink") first.KsPretrain last.KsPretrain
-                        last.N (if last.KsTotal < band then "inside" else "NOT inside") (if last.KsPretrain < band then "inside" else "NOT inside") reps band)
+                        (if v.TotalShrinks then "shrinks" else "does not shrink") v.First.KsTotal v.Last.KsTotal
+                        (if v.PretrainShrinks then "shrinks" else "does not shrink") v.First.KsPretrain v.Last.KsPretrain
+                        v.Last.N (if v.TotalInside then "inside" else "NOT inside") (if v.PretrainInside then "inside" else "NOT inside") reps v.Band)
             if name = "gmm" then
                 lines.Add ""
                 lines.AddRange(unitNormView parameters spec model summaries records band)
@@ -301,8 +320,10 @@ let private validation (profile: Profile) (registry: ModelFactory list) (seed: u
 
 /// Runs `fa reproduce` into `dir` with `profile`; `progress` receives progress bars (None: silent).
 let reproduce (profile: Profile) (dir: string) (progress: TextWriter option) (registry: ModelFactory list) (cancel: CancellationToken) : string =
-    Directory.CreateDirectory dir |> ignore
     let seed = 20260601UL
+    checkOut profile registry seed dir
+    Directory.CreateDirectory dir |> ignore
+    Store.writeAtomic (Path.Combine(dir, MarkerFile)) (sprintf "{\"profile\":%s}\n" (Text.Json.JsonSerializer.Serialize profile.Name))
     let total = Stopwatch.StartNew()
     let timings = ResizeArray<string * float>()
     let body = ResizeArray<string>()
@@ -340,16 +361,11 @@ let run (output: Output) (registry: ModelFactory list) (argv: string[]) : int =
     let profile = profileOf (args.GetResult(Profile, "quick"))
     let dir = args.GetResult(Out, "reproduce-out")
     let progress = if args.Contains Quiet then None else Some output.Out
-    use cts = new CancellationTokenSource()
-    let handler = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cts.Cancel())
-    Console.CancelKeyPress.AddHandler handler
-    try
+    Interrupt.cooperate (fun cancel ->
         try
-            let path = reproduce profile dir progress registry cts.Token
+            let path = reproduce profile dir progress registry cancel
             output.Out.WriteLine(sprintf "fa reproduce: wrote %s" path)
             0
         with :? OperationCanceledException as e ->
-            output.Error.WriteLine(sprintf "fa: %s" e.Message)
-            130
-    finally
-        Console.CancelKeyPress.RemoveHandler handler
+            output.Error.WriteLine(sprintf "fa: %s" (oneLine e.Message))
+            130)

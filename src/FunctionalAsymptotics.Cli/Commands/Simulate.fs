@@ -1,4 +1,4 @@
-/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (THEORY.md section 6, Appendix K),
+/// `fa simulate MODEL ...`: Monte Carlo validation of the limit law (docs/theory.md section 6, Appendix K),
 /// checkpointed, shardable and resumable.
 module FunctionalAsymptotics.Cli.Commands.Simulate
 
@@ -10,15 +10,14 @@ open Argu
 open Spectre.Console
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Plots
 
 /// The models `fa simulate` can run, by name. Model adapters add their `ModelFactory` here.
-let registry : ModelFactory list = [ ToyModel.factory; ModelPipelines.spectralFactory; ModelPipelines.factorFactory; GaussianMixturePipeline.factory ]
+let registry : ModelFactory list = ModelRegistry.simulations
 
-/// A usage error: `fa` prints the message on one line on stderr and exits with code 2.
-exception SimulateUsageError of string
-
-let private usage (message: string) : 'T = raise (SimulateUsageError message)
+let private usage (message: string) : 'T = usageError message
 
 /// The registry entry called `name`.
 let findModel (name: string) : ModelFactory =
@@ -36,22 +35,22 @@ type SimulateArgs =
     | [<Unique; CustomCommandLine("--d")>] Dim of d: int
     /// `--k K`: model parameter `k` (spectral, factor).
     | [<Unique; CustomCommandLine("--k")>] Rank of k: int
-    /// `--K K`: model parameter `K` (gmm).
-    | [<Unique; CustomCommandLine("--K")>] Components of components: int
+    /// `--components K`: model parameter `K`, the number of mixture components (gmm).
+    | [<Unique>] Components of components: int
     /// `--sigma2 S`: model parameter `sigma2` (spectral, gmm).
-    | [<Unique>] Sigma2 of sigma2: float
+    | [<Unique>] Sigma2 of sigma2: string
     /// `--sigma-nu2 S`: model parameter `sigma-nu2` (factor).
-    | [<Unique>] Sigma_Nu2 of sigmaNu2: float
+    | [<Unique>] Sigma_Nu2 of sigmaNu2: string
     /// `--beta B`: model parameter `beta` (gmm centre scale; factor: every entry of beta*).
-    | [<Unique>] Beta of beta: float
+    | [<Unique>] Beta of beta: string
     /// `--theta-norm N`: model parameter `theta-norm` (gmm).
-    | [<Unique>] Theta_Norm of thetaNorm: float
+    | [<Unique>] Theta_Norm of thetaNorm: string
     /// `--population-draws N`: model parameter `population-draws` (gmm).
     | [<Unique>] Population_Draws of draws: int
     /// `--n-grid 100,1000,...`: downstream sample sizes.
     | [<Mandatory; Unique>] N_Grid of sizes: string
     /// `--alpha A`: `m / n`.
-    | [<Mandatory; Unique>] Alpha of alpha: float
+    | [<Mandatory; Unique>] Alpha of alpha: string
     /// `--reps R`: replicates per `n`.
     | [<Mandatory; Unique>] Reps of reps: int
     /// `--seed S`.
@@ -77,7 +76,7 @@ type SimulateArgs =
             | Param _ -> "model parameters name=value, comma-separated or repeated (defaults otherwise)."
             | Dim _ -> "model parameter d (same as --param d=D)."
             | Rank _ -> "model parameter k of spectral/factor (same as --param k=K)."
-            | Components _ -> "model parameter K of gmm (same as --param K=K)."
+            | Components _ -> "model parameter K of gmm, the number of mixture components (same as --param K=K)."
             | Sigma2 _ -> "model parameter sigma2 of spectral/gmm."
             | Sigma_Nu2 _ -> "model parameter sigma-nu2 of factor."
             | Beta _ -> "model parameter beta (gmm: centre scale; factor: every entry of beta*)."
@@ -99,30 +98,21 @@ type SimulateArgs =
 let parseShard (text: string) : int * int =
     match text.Split('/') with
     | [| a; b |] ->
-        match Int32.TryParse(a.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture),
-              Int32.TryParse(b.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture) with
-        | (true, i), (true, n) when n >= 1 && i >= 1 && i <= n -> i, n
+        match Parse.int "--shard" a, Parse.int "--shard" b with
+        | i, n when n >= 1 && i >= 1 && i <= n -> i, n
         | _ -> usage (sprintf "--shard: expected i/N with 1 <= i <= N, got '%s'" text)
     | _ -> usage (sprintf "--shard: expected i/N, got '%s'" text)
 
-/// Parses `name=value` assignments separated by commas.
-let parseParams (texts: string list) : (string * float) list =
-    [ for text in texts do
-        for part in text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) do
-            match part.Split('=') with
-            | [| k; v |] ->
-                match Double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
-                | true, x -> yield k.Trim(), x
-                | _ -> usage (sprintf "--param: '%s' is not a number in '%s'" v part)
-            | _ -> usage (sprintf "--param: expected name=value, got '%s'" part) ]
+/// Parses `name=value` assignments separated by commas (repeatable option).
+let parseParams (texts: string list) : (string * float) list = texts |> List.collect (Parse.assignments "--param")
+
+/// The largest number of replicates per `n` and of downstream samples `n` (larger runs cannot fit in
+/// memory or time; `m = floor(alpha n)` must also stay a 32-bit count).
+let maxReps, maxN = 10_000_000, 100_000_000
 
 /// Parses the grid `100,1000,...`.
 let parseGrid (text: string) : int[] =
-    text.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
-    |> Array.map (fun s ->
-        match Int32.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture) with
-        | true, n -> n
-        | _ -> usage (sprintf "--n-grid: '%s' is not an integer" s))
+    Parse.ints "--n-grid" text |> Array.map (Require.intBetween "--n-grid" 1 maxN)
 
 /// Summarises a complete run directory: writes `summary.json` (and the figures unless `noPlots`), prints
 /// the JSON (`json`) or a table (unless `quiet`) on `out`. Returns 0.
@@ -131,7 +121,7 @@ let report (out: IO.TextWriter) (json: bool) (quiet: bool) (noPlots: bool) (mode
     let table = Store.collect spec records
     let summaries = Engine.summarize model spec records
     let text = Report.toJson spec summaries
-    File.WriteAllText(Path.Combine(dir, "summary.json"), text + "\n")
+    Store.writeAtomic (Path.Combine(dir, "summary.json")) (text + "\n")
     if not noPlots then
         SimulationPlots.figure3 (Path.Combine(dir, "figure3.png")) model spec table
         SimulationPlots.figure4 (Path.Combine(dir, "figure4.png")) summaries
@@ -165,37 +155,36 @@ let execute (progressOut: IO.TextWriter option) (model: PipelineModel) (spec: Ru
             .Columns([| TaskDescriptionColumn() :> ProgressColumn; ProgressBarColumn(); PercentageColumn(); RemainingTimeColumn(); SpinnerColumn() |])
             .Start(fun ctx ->
                 let tasks = spec.Grid |> Array.map (fun n -> ctx.AddTask(sprintf "n = %d" n))
-                let onProgress (stored: int[]) (owned: int[]) =
-                    for g in 0 .. tasks.Length - 1 do
-                        tasks.[g].MaxValue <- float (max owned.[g] 1)
-                        tasks.[g].Value <- float stored.[g]
-                Engine.run model spec dir { options with OnProgress = onProgress } cancel)
+                let progress =
+                    { new IProgress<RunProgress> with
+                        member _.Report p =
+                            for g in 0 .. tasks.Length - 1 do
+                                tasks.[g].MaxValue <- float (max p.Owned.[g] 1)
+                                tasks.[g].Value <- float p.Stored.[g] }
+                Engine.run model spec dir { options with Progress = progress } cancel)
 
 /// `fa simulate` with parsed arguments; `out`/`err` receive the results and messages.
 let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<SimulateArgs>) (cancel: CancellationToken) : int =
     let factory = findModel (args.GetResult Model)
-    let alpha = args.GetResult Alpha
+    let alpha = args.GetResult Alpha |> Parse.float "--alpha" |> Require.positiveInvertible "--alpha"
     let modelOptions =
         [ yield! args.TryGetResult Dim |> Option.map (fun v -> "d", float v) |> Option.toList
           yield! args.TryGetResult Rank |> Option.map (fun v -> "k", float v) |> Option.toList
           yield! args.TryGetResult Components |> Option.map (fun v -> "K", float v) |> Option.toList
-          yield! args.TryGetResult Sigma2 |> Option.map (fun v -> "sigma2", v) |> Option.toList
-          yield! args.TryGetResult Sigma_Nu2 |> Option.map (fun v -> "sigma-nu2", v) |> Option.toList
-          yield! args.TryGetResult Beta |> Option.map (fun v -> "beta", v) |> Option.toList
-          yield! args.TryGetResult Theta_Norm |> Option.map (fun v -> "theta-norm", v) |> Option.toList
+          yield! args.TryGetResult Sigma2 |> Option.map (fun v -> "sigma2", Parse.float "--sigma2" v) |> Option.toList
+          yield! args.TryGetResult Sigma_Nu2 |> Option.map (fun v -> "sigma-nu2", Parse.float "--sigma-nu2" v) |> Option.toList
+          yield! args.TryGetResult Beta |> Option.map (fun v -> "beta", Parse.float "--beta" v) |> Option.toList
+          yield! args.TryGetResult Theta_Norm |> Option.map (fun v -> "theta-norm", Parse.float "--theta-norm" v) |> Option.toList
           yield! args.TryGetResult Population_Draws |> Option.map (fun v -> "population-draws", float v) |> Option.toList ]
     let parameters = ModelFactory.resolve factory (parseParams (args.GetResults Param) @ modelOptions)
     let seed =
         match args.TryGetResult Seed with
         | None -> 1UL
-        | Some s ->
-            match UInt64.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture) with
-            | true, v -> v
-            | _ -> usage (sprintf "--seed: '%s' is not an unsigned 64-bit integer" s)
+        | Some s -> Parse.uint64 "--seed" s
     let shard, shards = args.TryGetResult Shard |> Option.map parseShard |> Option.defaultValue (1, 1)
     let spec =
         { Model = factory.Name; Parameters = parameters; Alpha = alpha; Seed = seed
-          Grid = parseGrid (args.GetResult N_Grid); Reps = args.GetResult Reps; Shard = shard; Shards = shards }
+          Grid = parseGrid (args.GetResult N_Grid); Reps = args.GetResult Reps |> Require.intBetween "--reps" 1 maxReps; Shard = shard; Shards = shards }
     RunSpec.validate spec
     let model = factory.Create alpha parameters
     let dir = args.GetResult Out
@@ -204,7 +193,7 @@ let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<Simu
     let options =
         { RunOptions.defaults with
             Resume = args.Contains Resume
-            Threads = args.TryGetResult Threads |> Option.defaultValue Environment.ProcessorCount }
+            Threads = args.TryGetResult Threads |> Option.map (Require.intBetween "--threads" 1 1024) |> Option.defaultValue Environment.ProcessorCount }
     let progressOut = if quiet then None elif json then Some err else Some out
     let started = Diagnostics.Stopwatch.StartNew()
     match execute progressOut model spec dir options cancel with
@@ -220,36 +209,12 @@ let runParsed (out: IO.TextWriter) (err: IO.TextWriter) (args: ParseResults<Simu
             if not quiet then err.WriteLine(sprintf "fa: combine the %d shard directories with 'fa merge DIR... --out DIR'" shards)
             0
 
-/// Runs `body` with a cancellation token that Ctrl-C triggers (the first Ctrl-C stops cleanly after the
-/// current batch is stored; the process is not killed).
-let withCtrlC (body: CancellationToken -> int) : int =
-    use cts = new CancellationTokenSource()
-    let handler = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cts.Cancel())
-    Console.CancelKeyPress.AddHandler handler
-    try body cts.Token
-    finally Console.CancelKeyPress.RemoveHandler handler
-
-/// Shared error handling of the simulation commands: help text on `out` (exit 0), exit 2 for usage and
-/// input errors, 1 otherwise (one line on `err`).
-let guard (out: IO.TextWriter) (err: IO.TextWriter) (body: unit -> int) : int =
-    let fail code (message: string) =
-        let line = message.Split([| '\n'; '\r' |], StringSplitOptions.RemoveEmptyEntries) |> Array.tryHead |> Option.defaultValue "error"
-        err.WriteLine(sprintf "fa: %s" line)
-        code
-    try body ()
-    with
-    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText -> out.WriteLine e.Message; 0
-    | :? ArguParseException as e -> fail 2 (e.Message.Replace("ERROR: ", ""))
-    | SimulateUsageError message -> fail 2 message
-    | :? InvalidArgumentException as e -> fail 2 (sprintf "%s: %s" e.Argument e.Constraint)
-    | e -> fail 1 (sprintf "%s: %s" (e.GetType().Name) e.Message)
-
 /// `fa simulate ARGS` writing to the given streams; returns the exit code.
 let runWith (out: IO.TextWriter) (err: IO.TextWriter) (argv: string[]) : int =
-    guard out err (fun () ->
+    handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<SimulateArgs>(programName = "fa simulate")
         let args = parser.ParseCommandLine(argv, raiseOnUsage = true)
-        withCtrlC (runParsed out err args))
+        Interrupt.cooperate (runParsed out err args))
 
 /// `fa simulate ARGS` on the console.
 let run (argv: string[]) : int = runWith Console.Out Console.Error argv

@@ -5,14 +5,15 @@ open System.IO
 open Argu
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Commands.ModelReport
 
 /// Options of `fa spectral`.
 type SpectralArgs =
     | [<Mandatory; Unique>] D of int
     | [<Mandatory; Unique>] K of int
-    | [<Mandatory; Unique>] Alpha of float
-    | [<Mandatory; Unique>] Sigma2 of float
+    | [<Mandatory; Unique>] Alpha of alpha: string
+    | [<Mandatory; Unique>] Sigma2 of sigma2: string
     | [<Unique>] Route of string
     | [<Unique>] Compare
     | [<Unique>] Quiet
@@ -48,28 +49,30 @@ let tooSlow (cfg: SpectralConfig) (route: string) : string option =
 let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     let d, k = args.GetResult D, args.GetResult K
     if d < 2 || k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
-    let alpha = args.GetResult Alpha
-    if not (alpha > 0.0) || System.Double.IsInfinity alpha then usage (sprintf "--alpha: must be finite and > 0, got %g" alpha)
-    let sigma2 = args.GetResult Sigma2
-    if not (sigma2 >= 0.0) || System.Double.IsInfinity sigma2 then usage (sprintf "--sigma2: must be finite and >= 0, got %g" sigma2)
+    Require.intBetween "--d" 2 maxDimension d |> ignore
+    let alpha = args.GetResult Alpha |> Parse.float "--alpha" |> Require.positiveInvertible "--alpha"
+    let sigma2 = args.GetResult Sigma2 |> Parse.float "--sigma2" |> Require.nonNegative "--sigma2"
     let route = args.GetResult(Route, "horizontal")
     let cfg = Spectral.defaultConfig d k sigma2
-    let progress = progressLines err "spectral" (not (args.Contains Json || args.Contains Quiet))
-    let s = summary progress route cfg
-    let comparisons =
-        if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
-    let report =
-        { Model = "spectral"; Summary = s; Alpha = alpha; Comparisons = comparisons
-          PriorArt =
-            { Reference = "Cabannes et al. 2023, Thm 4"
-              Bound = Spectral.cabannesBound cfg alpha
-              PretrainTerm = Spectral.cabannesPretrainTerm cfg
-              ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) } }
-    if args.Contains Json then out.WriteLine(json report) else human out report
-    0
+    let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
+    compute "the spectral limit law" inputs (fun () ->
+        let progress = progressLines err "spectral" (not (args.Contains Json || args.Contains Quiet))
+        let s = summary progress route cfg
+        let comparisons =
+            if args.Contains Compare then compareRoutes s (tooSlow cfg) (fun r -> summary progress r cfg) else [||]
+        let report =
+            { Model = "spectral"; Summary = s; Alpha = alpha; Comparisons = comparisons
+              PriorArt =
+                { Reference = "Cabannes et al. 2023, Thm 4"
+                  Bound = Spectral.cabannesBound cfg alpha
+                  PretrainTerm = Spectral.cabannesPretrainTerm cfg
+                  ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) } }
+        checkFinite inputs report
+        if args.Contains Json then out.WriteLine(json report) else human out report
+        0)
 
-/// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure).
+/// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
-    guard err (fun () ->
+    handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<SpectralArgs>(programName = "fa spectral")
         runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

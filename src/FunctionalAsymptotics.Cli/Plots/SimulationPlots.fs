@@ -107,7 +107,7 @@ let figure4 (path: string) (summaries: GridSummary[]) : unit =
     // The 99% quantile of the Kolmogorov statistic for R replicates: the distances' sampling band.
     let reps = if summaries.Length = 0 then 0 else summaries |> Array.map (fun s -> s.Reps) |> Array.min
     if reps > 0 then
-        let band = plot.Add.HorizontalLine(1.628 / sqrt (float reps))
+        let band = plot.Add.HorizontalLine(SimulationVerdict.ksBand reps)
         band.LinePattern <- LinePattern.Dashed
         band.LegendText <- sprintf "KS 99%% sampling band, R = %d" reps
     plot.Axes.SetLimitsY(0.0, 1.0)

@@ -17,7 +17,7 @@ type RiskDecomposition =
     /// `R - sigma^2 = Rep + Leak + Var`.
     member r.Excess = r.Rep + r.Leak + r.Var
 
-/// Proposition B.1 (paper L1392–L1420, proof Appendix F; THEORY.md section 5): the exact conditional risk
+/// Proposition B.1 (paper L1392–L1420, proof Appendix F; docs/theory.md section 5): the exact conditional risk
 /// of the min-norm OLS fit on features `phi(x) = W x` for a fixed design, when `f*(x) = b^T x` and
 /// `x ~ N(0, Sigma_down)`: every population moment is a closed form.
 [<RequireQualifiedAccess>]

@@ -2,7 +2,7 @@ namespace FunctionalAsymptotics.Asymptotics
 
 open FunctionalAsymptotics.Distributions
 
-/// The limit law of Theorem 5.1 (paper L395–L420, THEORY.md section 4):
+/// The limit law of Theorem 5.1 (paper L395–L420, docs/theory.md section 4):
 /// `n (R - sigma^2) => E_alpha = sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1`, independent chi-squares.
 /// The OLS term `sigma^2 d_eff` is a constant; the pre-training term `||L(Z)||^2 = sum_j lambda_j chi^2_1`
 /// is a generalized chi-square with the non-negative weights `lambda_j` (eigenvalues of `V^1/2 G V^1/2`).

@@ -8,13 +8,13 @@ open FunctionalAsymptotics.Geometry
 open FunctionalAsymptotics.Groups
 open FunctionalAsymptotics.Estimation
 
-/// What Theorem 5.1 needs from a model, computed by one route (THEORY.md section 4).
+/// What Theorem 5.1 needs from a model, computed by one route (docs/theory.md section 4).
 type AsymptoticSummary =
     { /// The route that produced it ("horizontal", "descriptor", "closed", "paper").
       Route: string
       /// `d_eff = rank Sigma(Omega*)`.
       DEff: int
-      /// `d_base`: rank of the downstream-only tangent class (THEORY.md section 4, L420–L445).
+      /// `d_base`: rank of the downstream-only tangent class (docs/theory.md section 4, L420–L445).
       DBase: int
       /// `sigma^2`.
       Sigma2: float
@@ -49,7 +49,7 @@ module AsymptoticSummary =
             let scale = max (Array.max a.Weights) (Array.max b.Weights)
             Array.map2 (fun x y -> abs (x - y) / scale) a.Weights b.Weights |> Array.max
 
-/// The two generic routes from a model specification to the limit law (THEORY.md sections 3–4).
+/// The two generic routes from a model specification to the limit law (docs/theory.md sections 3–4).
 [<RequireQualifiedAccess>]
 module TwoStage =
 
@@ -93,7 +93,7 @@ module TwoStage =
             acc <- Some(match acc with Some a -> a + o | None -> o)
         Linalg.sym (acc.Value / float repr.Count), theta.Length
 
-    /// `G = E[a a^T] - C Sigma^+ C^T` for `a_j = <theta, dpsi[b_j]>` (THEORY.md section 4), where `Sigma^+`
+    /// `G = E[a a^T] - C Sigma^+ C^T` for `a_j = <theta, dpsi[b_j]>` (docs/theory.md section 4), where `Sigma^+`
     /// enters through the L2 projector `Pi_Omega = T Sigma^+ T^adj` (its definition). Linear-Gaussian: exact,
     /// in whitened form `K S (I - P) S K^T` with `S = Sigma_down^{1/2}` and `P` the projector onto
     /// `range(S W^T)`. Sampled: from the Monte Carlo second moments, with `Sigma^+` on its numerical range.
@@ -151,7 +151,7 @@ module TwoStage =
                 xs |> Array.map (fun x -> let v = DenseVector(f x) in v.OuterProduct v) |> Array.reduce (+) |> fun m -> Linalg.sym (m / float r.Count)
             second (r.Features w), dirs |> Array.map (fun b -> second (fun x -> r.FeatureDifferential w x b))
 
-    /// Irregular-case detection (THEORY.md section 4): with `N0` an orthonormal basis of the null space of
+    /// Irregular-case detection (docs/theory.md section 4): with `N0` an orthonormal basis of the null space of
     /// `Sigma(w*)` in feature space, `u^T Sigma(w* + t b) u = t^2 E[(u^T dpsi[b])^2] + O(t^3)` for `u in N0`.
     /// The activation form `A = sum_b N0^T E[dpsi[b] dpsi[b]^T] N0` over an orthonormal horizontal basis is
     /// zero iff no null direction is activated (`B0 = {0}`, the regular case). Raises
@@ -174,7 +174,7 @@ module TwoStage =
                 let dirs = activated |> Array.map (fun i -> (n0 * av.Column(i)).ToArray())
                 raise (IrregularCaseException(dirs, activated |> Array.map (fun i -> al.[i])))
 
-    /// The horizontal-lift route (THEORY.md section 3, steps 1–5, and section 4): `V_h` from the given
+    /// The horizontal-lift route (docs/theory.md section 3, steps 1–5, and section 4): `V_h` from the given
     /// sandwich, `a(x) = B^T J_psi(x)^T theta*`, `G = E[a a^T] - C Sigma^+ C^T`, weights = eigenvalues of
     /// `V_h^{1/2} G V_h^{1/2}` (Theorem 5.1, eq. (6.1)). Checks the regular case first.
     let horizontalWith (sandwich: Sandwich) (spec: ModelSpec<'Z>) : AsymptoticSummary =
@@ -231,7 +231,7 @@ type DescriptorModel =
       /// A local section `s` with `D(s(Omega)) = Omega`, `s(Omega*) = w*`.
       Section: Matrix<float> -> Matrix<float> }
 
-/// The descriptor-manifold route (THEORY.md section 3: `grad f = P_T(nabla f)`, `Hess f[v] = P_T(D nabla
+/// The descriptor-manifold route (docs/theory.md section 3: `grad f = P_T(nabla f)`, `Hess f[v] = P_T(D nabla
 /// f[v]) +` Weingarten term; paper Section 4.1, Appendix D): `V = H^-1 Sigma H^-1` on `T_{Omega*} M` with the
 /// Riemannian Hessian, and `G` from the intrinsic features `phi(x, Omega) = psi(x, s(Omega))`, whose
 /// derivative along a tangent `t` is `dpsi(w*)[ds(Omega*)[t]]`, the section derivative taken by Richardson

@@ -9,13 +9,44 @@ open FunctionalAsymptotics
 /// Immutable; construct it with `GeneralizedChiSquare.create`.
 [<Sealed>]
 type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentralities: float[], offset: float, scale: float) =
+    // Exact scale equivariance: every evaluation works with the normalised law
+    // `Y = sum_j (w_j / 2^e) chi^2_{k_j}(lambda_j)`, `2^e` the power of two just above `max |w_j|` (so `|w_j| / 2^e` is
+    // in (0, 1] and the division exact), and the point `y = (x - c) / (s 2^e)`, formed as
+    // `scaleB((x - c) / m, -(e + f))` with `s = m 2^f`, `m` in [1, 2): no product of scales is ever formed, so
+    // nothing over- or underflows for any finite weights and scale (docs/distributions.md).
+    let exponent = Math.ILogB(weights |> Array.map abs |> Array.max) + 1
+    let scaleExponent = Math.ILogB scale
+    let scaleMantissa = Math.ScaleB(scale, -scaleExponent)
+    let totalExponent = exponent + scaleExponent
+    let normalised = weights |> Array.map (fun w -> Math.ScaleB(w, -exponent))
     let allPositive = weights |> Array.forall (fun w -> w > 0.0)
     let allNegative = weights |> Array.forall (fun w -> w < 0.0)
+    // Moments of Y. `varY` overflows only for noncentralities near the largest double; `logVarY` is then
+    // formed from terms halved and divided by the count, whose sum cannot overflow.
+    let meanY =
+        let mutable acc = 0.0
+        for j in 0 .. weights.Length - 1 do acc <- acc + normalised.[j] * (float dofs.[j] + noncentralities.[j])
+        acc
+    let varY =
+        let mutable acc = 0.0
+        for j in 0 .. weights.Length - 1 do
+            acc <- acc + normalised.[j] * normalised.[j] * (float dofs.[j] + 2.0 * noncentralities.[j])
+        2.0 * acc
+    let logVarY =
+        if Double.IsFinite varY then Math.Log varY
+        else
+            let mutable acc = 0.0
+            let n = float weights.Length
+            for j in 0 .. weights.Length - 1 do
+                let w2 = normalised.[j] * normalised.[j]
+                acc <- acc + (0.5 * w2 * float dofs.[j] + w2 * noncentralities.[j]) / n
+            Math.Log(4.0 * n) + Math.Log acc
+    let logScale = Math.Log scaleMantissa + float totalExponent * Math.Log 2.0
     // Point-independent work, done once per law and shared by all evaluations (thread-safe lazies).
-    let rubenTerms = lazy (Ruben.merge (weights |> Array.map abs) dofs noncentralities)
+    let rubenTerms = lazy (Ruben.merge (normalised |> Array.map abs) dofs noncentralities)
     let rubenPlan = lazy (Ruben.Plan(rubenTerms.Force()))
     let rubenEstimate = lazy (Ruben.estimatedTerms (rubenTerms.Force()) 1e-14)
-    let imhofTerms = lazy (Imhof.create weights dofs noncentralities)
+    let imhofTerms = lazy (Imhof.create normalised dofs noncentralities)
     /// The weights `w_j` (a copy).
     member _.Weights = Array.copy weights
     /// The degrees of freedom `k_j` (a copy).
@@ -33,28 +64,46 @@ type GeneralizedChiSquare internal (weights: float[], dofs: int[], noncentraliti
     member internal _.L = noncentralities
     member internal _.AllPositive = allPositive
     member internal _.AllNegative = allNegative
+    /// The normalised weights `w_j / 2^e`, in (0, 1] in absolute value.
+    member internal _.NormalisedWeights = normalised
+    /// `E Y` and `log Var Y` of the normalised law.
+    member internal _.MeanY = meanY
+    member internal _.StandardDeviationY = if Double.IsFinite varY then Math.Sqrt varY else Math.Exp(0.5 * logVarY)
+    member internal _.VarianceY = varY
+    /// The normalised point `y = (x - c) / (s 2^e)`.
+    member internal _.ToY(x: float) = Math.ScaleB((x - offset) / scaleMantissa, -totalExponent)
+    /// The point `x = c + s 2^e y`.
+    member internal _.OfY(y: float) = offset + Math.ScaleB(y * scaleMantissa, totalExponent)
+    /// A density of Y at y as one of Q: divided by `s 2^e`.
+    member internal _.DensityOfY(f: float) = Math.ScaleB(f / scaleMantissa, -totalExponent)
     /// Ruben's plan on `|w|` (meaningful for same-sign weights only).
     member internal _.RubenPlan = rubenPlan.Force()
     member internal _.RubenEstimatedTerms = rubenEstimate.Force()
     member internal _.ImhofTerms = imhofTerms.Force()
-    /// `E Q = c + s sum_j w_j (k_j + lambda_j)`.
-    member _.Mean =
-        let mutable acc = 0.0
-        for j in 0 .. weights.Length - 1 do acc <- acc + weights.[j] * (float dofs.[j] + noncentralities.[j])
-        offset + scale * acc
-    /// `Var Q = 2 s^2 sum_j w_j^2 (k_j + 2 lambda_j)`.
-    member _.Variance =
-        let mutable acc = 0.0
-        for j in 0 .. weights.Length - 1 do
-            acc <- acc + weights.[j] * weights.[j] * (float dofs.[j] + 2.0 * noncentralities.[j])
-        2.0 * scale * scale * acc
+    /// `E Q = c + s sum_j w_j (k_j + lambda_j)`; an infinity (of the right sign) only when `|E Q|` exceeds the
+    /// largest double (then `LogAbsMean` gives it).
+    member this.Mean = this.OfY meanY
+    /// `log |E Q|`: finite whenever `E Q <> 0`, also where `E Q` overflows.
+    member this.LogAbsMean =
+        let m = this.Mean
+        if Double.IsFinite m then Math.Log(abs m)
+        else Math.Log(abs meanY) + logScale
+    /// `Var Q = 2 s^2 sum_j w_j^2 (k_j + 2 lambda_j)`; `+infinity` only when it exceeds the largest double
+    /// (then `LogVariance` gives it), never 0 by underflow unless below the smallest double.
+    member _.Variance = Math.ScaleB(varY * scaleMantissa * scaleMantissa, 2 * totalExponent)
+    /// `log Var Q`, finite for every law (where `Var Q` itself over- or underflows).
+    member _.LogVariance = logVarY + 2.0 * logScale
+    /// `sqrt(Var Q)`.
+    member _.StandardDeviation =
+        if Double.IsFinite varY then Math.ScaleB(Math.Sqrt varY * scaleMantissa, totalExponent)
+        else Math.Exp(0.5 * logVarY + logScale)
     /// Skewness `8 sum w^3 (k + 3 lambda) / (2 sum w^2 (k + 2 lambda))^{3/2}` (scale- and offset-free).
-    member this.Skewness =
+    member _.Skewness =
         let mutable k3 = 0.0
         for j in 0 .. weights.Length - 1 do
-            k3 <- k3 + weights.[j] ** 3.0 * (float dofs.[j] + 3.0 * noncentralities.[j])
-        let v = this.Variance / (scale * scale)
-        8.0 * k3 / (v ** 1.5)
+            let w = normalised.[j]
+            k3 <- k3 + w * w * w * (float dofs.[j] + 3.0 * noncentralities.[j])
+        8.0 * k3 / (if Double.IsFinite varY then varY ** 1.5 else Math.Exp(1.5 * logVarY))
     override this.ToString() =
         let terms =
             Array.init weights.Length (fun j ->
@@ -101,7 +150,10 @@ module GeneralizedChiSquare =
     /// The same law scaled by `factor > 0`: `factor * Q`.
     let rescale (factor: float) (q: GeneralizedChiSquare) =
         Check.positive "factor" factor
-        GeneralizedChiSquare(q.W, q.K, q.L, factor * q.Offset, factor * q.Scale)
+        let scale = factor * q.Scale
+        if not (Double.IsFinite scale && scale > 0.0 && Double.IsFinite(factor * q.Offset)) then
+            Check.fail "factor" (sprintf "must keep the scale and the offset finite and the scale positive, but factor * scale = %g and factor * offset = %g" scale (factor * q.Offset))
+        GeneralizedChiSquare(q.W, q.K, q.L, factor * q.Offset, scale)
 
     /// `E Q`.
     let mean (q: GeneralizedChiSquare) = q.Mean
@@ -162,6 +214,11 @@ module GeneralizedChiSquare =
         let terms = q.ImhofTerms
         let c = contourAbscissa terms y
         let r = Imhof.integrate terms Imhof.Probability c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
+        if not (Double.IsFinite r.Error && Double.IsFinite r.Integral && Double.IsFinite r.LogScale) then
+            // Lost to cancellation (e.g. noncentralities so large that `lambda w s` and `s y` cancel to
+            // all digits in the exponent): no honest value, so no value.
+            raise (FunctionalAsymptoticsException(
+                sprintf "Imhof's integral at y = %g (normalised point) lost all precision (integral %g, error bound %g): the law's noncentralities or degrees of freedom are beyond double precision's reach at this point" y r.Integral r.Error))
         let small = Math.Exp r.LogScale * abs r.Integral / Math.PI
         let logSmall = r.LogScale + Math.Log(abs r.Integral / Math.PI)
         let err = Math.Exp r.LogScale * r.Error / Math.PI
@@ -175,7 +232,7 @@ module GeneralizedChiSquare =
     /// contour through `c = 0`), with its absolute error bound: an independent cross-check of `sf`, with
     /// absolute accuracy `absTol` only (no relative accuracy in the tails).
     let imhofClassic (q: GeneralizedChiSquare) (absTol: float) (x: float) =
-        let y = (x - q.Offset) / q.Scale
+        let y = q.ToY x
         let terms = q.ImhofTerms
         let r = Imhof.integrate terms Imhof.Probability 0.0 0.0 y 0.0 (absTol * Math.PI)
         let sf = 0.5 + r.Integral / Math.PI
@@ -183,10 +240,8 @@ module GeneralizedChiSquare =
 
     let private rubenBudget (settings: ChiSquareSettings) = min settings.MaxRubenTerms 3000
 
-    /// Both tails of Q at x, by the settings' algorithm.
-    let internal tails (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : Tails =
-        if Double.IsNaN x then Check.fail "x" "must not be NaN"
-        let y = (x - q.Offset) / q.Scale
+    /// Both tails of Q at the normalised point `y = (x - c) / (s 2^e)`, by the settings' algorithm.
+    let private tailsY (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (y: float) : Tails =
         let struct (allPositive, allNegative) = sameSign q
         if Double.IsPositiveInfinity y then exactTails true
         elif Double.IsNegativeInfinity y then exactTails false
@@ -213,6 +268,11 @@ module GeneralizedChiSquare =
                 match viaRuben with
                 | Some t -> t
                 | None -> imhofTails q settings y
+
+    /// Both tails of Q at x, by the settings' algorithm.
+    let internal tails (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : Tails =
+        if Double.IsNaN x then Check.fail "x" "must not be NaN"
+        tailsY settings q (q.ToY x)
 
     /// `P(Q <= x)` with the method used and an absolute error bound.
     let cdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
@@ -245,7 +305,7 @@ module GeneralizedChiSquare =
     /// Density of Q at x, with the method used and an absolute error bound.
     let pdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
         if Double.IsNaN x then Check.fail "x" "must not be NaN"
-        let y = (x - q.Offset) / q.Scale
+        let y = q.ToY x
         let struct (allPositive, allNegative) = sameSign q
         let halfN = q.K |> Array.sumBy float |> (*) 0.5
         let exact v = { Value = v; Method = Exact; ErrorBound = 0.0 }
@@ -257,8 +317,8 @@ module GeneralizedChiSquare =
             if halfN > 1.0 then exact 0.0
             elif halfN < 1.0 then exact Double.PositiveInfinity
             else
-                let logv = (q.L |> Array.sum) * -0.5 - (Array.map2 (fun w k -> 0.5 * float k * Math.Log(2.0 * abs w)) q.W q.K |> Array.sum)
-                exact (Math.Exp logv / q.Scale)
+                let logv = (q.L |> Array.sum) * -0.5 - (Array.map2 (fun w k -> 0.5 * float k * Math.Log(2.0 * abs w)) q.NormalisedWeights q.K |> Array.sum)
+                exact (q.DensityOfY(Math.Exp logv))
         else
             let viaRuben maxTerms =
                 let reflected = allNegative
@@ -266,19 +326,19 @@ module GeneralizedChiSquare =
                 match Ruben.expand q.RubenPlan y' settings.RelativeTolerance settings.AbsoluteTolerance true maxTerms with
                 | Ok e ->
                     let struct (v, err) = Ruben.density e y'
-                    Ok { Value = v / q.Scale; Method = Ruben; ErrorBound = err / q.Scale }
+                    Ok { Value = q.DensityOfY v; Method = Ruben; ErrorBound = q.DensityOfY err }
                 | Error remainder -> Error remainder
             let viaImhof () =
                 let terms = q.ImhofTerms
                 if halfN > 1.0 || y <> 0.0 then
                     let c = Imhof.saddlepoint terms y
                     let r = Imhof.integrate terms Imhof.Density c (Imhof.bendFor terms c y) y settings.RelativeTolerance 1e-300
-                    let scale = Math.Exp r.LogScale / Math.PI / q.Scale
-                    { Value = max 0.0 (scale * r.Integral); Method = Imhof; ErrorBound = scale * r.Error }
+                    let scale = Math.Exp r.LogScale / Math.PI
+                    { Value = q.DensityOfY(max 0.0 (scale * r.Integral)); Method = Imhof; ErrorBound = q.DensityOfY(scale * r.Error) }
                 else
                     // y = 0, n <= 2, mixed signs: no bend is possible and the integral converges only conditionally;
                     // differentiate the cdf (Richardson-extrapolated central differences).
-                    let sd = Math.Sqrt q.Variance
+                    let sd = q.StandardDeviation
                     let h = 1e-3 * sd
                     let f x = (tails { settings with Algorithm = UseImhof } q x).Cdf
                     let d h = (f (x + h) - f (x - h)) / (2.0 * h)
@@ -310,12 +370,14 @@ module GeneralizedChiSquare =
         let struct (allPositive, allNegative) = sameSign q
         struct ((if allPositive then q.Offset else Double.NegativeInfinity), (if allNegative then q.Offset else Double.PositiveInfinity))
 
-    /// Solves `g(x) = 0` for increasing `g` by bracketing from the mean and Brent's method, to a relative
-    /// tolerance `xTol` in x.
+    /// Solves `g(y) = 0` for increasing `g` of the normalised point `y` by bracketing from the mean and
+    /// Brent's method, to a relative tolerance `xTol` in y; returns the point `x` of Q.
     let private solveIncreasing (q: GeneralizedChiSquare) (g: float -> float) (xTol: float) =
-        let struct (lowEdge, highEdge) = support q
-        let sd = Math.Sqrt q.Variance
-        let m = q.Mean
+        let struct (allPositive, allNegative) = sameSign q
+        let lowEdge = if allPositive then 0.0 else Double.NegativeInfinity
+        let highEdge = if allNegative then 0.0 else Double.PositiveInfinity
+        let sd = q.StandardDeviationY
+        let m = q.MeanY
         // Bracket [a, b] with g(a) < 0 < g(b).
         let mutable a = m
         let mutable b = m
@@ -342,53 +404,55 @@ module GeneralizedChiSquare =
                 gb <- g b
                 step <- step * 2.0
                 guard <- guard + 1
-        if ga = 0.0 then a
-        elif gb = 0.0 then b
-        else
-            // Brent's method.
-            let mutable c = a
-            let mutable fc = ga
-            let mutable d = b - a
-            let mutable e = d
-            let mutable result = nan
-            let mutable iter = 0
-            while Double.IsNaN result && iter < 1200 do
-                if (gb > 0.0 && fc > 0.0) || (gb < 0.0 && fc < 0.0) then
-                    c <- a; fc <- ga; d <- b - a; e <- d
-                if abs fc < abs gb then
-                    a <- b; b <- c; c <- a
-                    ga <- gb; gb <- fc; fc <- ga
-                let tol1 = 2.0 * 1e-16 * abs b + 0.5 * xTol * abs b + 1e-300
-                let xm = 0.5 * (c - b)
-                if abs xm <= tol1 || gb = 0.0 then result <- b
-                else
-                    if abs e >= tol1 && abs ga > abs gb then
-                        let s = gb / ga
-                        let mutable p = 0.0
-                        let mutable qq = 0.0
-                        if a = c then
-                            p <- 2.0 * xm * s
-                            qq <- 1.0 - s
-                        else
-                            let qa = ga / fc
-                            let r = gb / fc
-                            p <- s * (2.0 * xm * qa * (qa - r) - (b - a) * (r - 1.0))
-                            qq <- (qa - 1.0) * (r - 1.0) * (s - 1.0)
-                        if p > 0.0 then qq <- -qq
-                        p <- abs p
-                        if 2.0 * p < min (3.0 * xm * qq - abs (tol1 * qq)) (abs (e * qq)) then
-                            e <- d
-                            d <- p / qq
+        let y =
+            if ga = 0.0 then a
+            elif gb = 0.0 then b
+            else
+                // Brent's method.
+                let mutable c = a
+                let mutable fc = ga
+                let mutable d = b - a
+                let mutable e = d
+                let mutable result = nan
+                let mutable iter = 0
+                while Double.IsNaN result && iter < 1200 do
+                    if (gb > 0.0 && fc > 0.0) || (gb < 0.0 && fc < 0.0) then
+                        c <- a; fc <- ga; d <- b - a; e <- d
+                    if abs fc < abs gb then
+                        a <- b; b <- c; c <- a
+                        ga <- gb; gb <- fc; fc <- ga
+                    let tol1 = 2.0 * 1e-16 * abs b + 0.5 * xTol * abs b + 1e-300
+                    let xm = 0.5 * (c - b)
+                    if abs xm <= tol1 || gb = 0.0 then result <- b
+                    else
+                        if abs e >= tol1 && abs ga > abs gb then
+                            let s = gb / ga
+                            let mutable p = 0.0
+                            let mutable qq = 0.0
+                            if a = c then
+                                p <- 2.0 * xm * s
+                                qq <- 1.0 - s
+                            else
+                                let qa = ga / fc
+                                let r = gb / fc
+                                p <- s * (2.0 * xm * qa * (qa - r) - (b - a) * (r - 1.0))
+                                qq <- (qa - 1.0) * (r - 1.0) * (s - 1.0)
+                            if p > 0.0 then qq <- -qq
+                            p <- abs p
+                            if 2.0 * p < min (3.0 * xm * qq - abs (tol1 * qq)) (abs (e * qq)) then
+                                e <- d
+                                d <- p / qq
+                            else
+                                d <- xm; e <- d
                         else
                             d <- xm; e <- d
-                    else
-                        d <- xm; e <- d
-                    a <- b
-                    ga <- gb
-                    b <- if abs d > tol1 then b + d else b + (if xm > 0.0 then tol1 else -tol1)
-                    gb <- g b
-                iter <- iter + 1
-            if Double.IsNaN result then b else result
+                        a <- b
+                        ga <- gb
+                        b <- if abs d > tol1 then b + d else b + (if xm > 0.0 then tol1 else -tol1)
+                        gb <- g b
+                    iter <- iter + 1
+                if Double.IsNaN result then b else result
+        q.OfY y
 
     let private quantileTolerance = 1e-13
 
@@ -401,10 +465,10 @@ module GeneralizedChiSquare =
         elif p = 1.0 then highEdge
         elif p <= 0.5 then
             let lp = Math.Log p
-            solveIncreasing q (fun x -> (tails ChiSquareSettings.Default q x).LogCdf - lp) quantileTolerance
+            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default q y).LogCdf - lp) quantileTolerance
         else
             let lp = ScalarMath.log1p (-p)
-            solveIncreasing q (fun x -> lp - (tails ChiSquareSettings.Default q x).LogSf) quantileTolerance
+            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default q y).LogSf) quantileTolerance
 
     /// The x with `P(Q > x) = p`: the upper-tail quantile, accurate for `p` down to 1e-300.
     let isf (q: GeneralizedChiSquare) (p: float) =
@@ -414,10 +478,10 @@ module GeneralizedChiSquare =
         elif p = 1.0 then lowEdge
         elif p >= 0.5 then
             let lp = ScalarMath.log1p (-p)
-            solveIncreasing q (fun x -> (tails ChiSquareSettings.Default q x).LogCdf - lp) quantileTolerance
+            solveIncreasing q (fun y -> (tailsY ChiSquareSettings.Default q y).LogCdf - lp) quantileTolerance
         else
             let lp = Math.Log p
-            solveIncreasing q (fun x -> lp - (tails ChiSquareSettings.Default q x).LogSf) quantileTolerance
+            solveIncreasing q (fun y -> lp - (tailsY ChiSquareSettings.Default q y).LogSf) quantileTolerance
 
     /// `count` independent draws of Q, reproducible from `seed` (whatever the thread count).
     let sample (seed: uint64) (count: int) (q: GeneralizedChiSquare) : float[] =

@@ -5,6 +5,10 @@ namespace FunctionalAsymptotics.Distributions
 /// `k_j >= 1` and noncentralities `lambda_j >= 0`. Theorem 5.1's limit law (paper L395–L420) is of this
 /// family. Immutable and thread-safe; construct it with `GeneralizedChiSquare.create`. Point-independent
 /// work (Ruben's mixture weights) is computed once per law and shared by all evaluations.
+/// Exactly scale-equivariant: every probability, density and quantile is computed for the normalised law
+/// `sum_j (w_j / 2^e) chi^2_{k_j}(lambda_j)` (`2^e` the power of two above `max |w_j|`) at the point
+/// `(x - c) / (s 2^e)`, formed without multiplying scales, so weights and scales anywhere in the double range
+/// (1e-300 .. 1e300) give the same answers as the unit law.
 [<Sealed>]
 type GeneralizedChiSquare =
     /// The weights `w_j` (a copy).
@@ -19,10 +23,19 @@ type GeneralizedChiSquare =
     member Scale: float
     /// Number of terms.
     member Count: int
-    /// `E Q = c + s sum_j w_j (k_j + lambda_j)`.
+    /// `E Q = c + s sum_j w_j (k_j + lambda_j)`; an infinity of the right sign only when `|E Q|` exceeds the
+    /// largest double (then `LogAbsMean` gives its size).
     member Mean: float
-    /// `Var Q = 2 s^2 sum_j w_j^2 (k_j + 2 lambda_j)`.
+    /// `log |E Q|`: finite whenever `E Q <> 0`, also where `E Q` overflows.
+    member LogAbsMean: float
+    /// `Var Q = 2 s^2 sum_j w_j^2 (k_j + 2 lambda_j)`, computed from the normalised weights `w_j / max|w|` so
+    /// that it is neither lost to underflow nor overflows before the final scaling: `+infinity` only when it
+    /// exceeds the largest double (then `LogVariance` gives its size).
     member Variance: float
+    /// `log Var Q`, finite for every law (also where `Var Q` over- or underflows a double).
+    member LogVariance: float
+    /// `sqrt(Var Q)`.
+    member StandardDeviation: float
     /// Skewness `8 sum w^3 (k + 3 lambda) / (2 sum w^2 (k + 2 lambda))^{3/2}` (scale- and offset-free).
     member Skewness: float
     /// `c + s * (w_1 chi2_k1(lambda_1) + ...)`.
@@ -49,7 +62,8 @@ module GeneralizedChiSquare =
     /// The same law moved by `delta`: `Q + delta`.
     val shift: delta: float -> q: GeneralizedChiSquare -> GeneralizedChiSquare
 
-    /// The same law scaled by `factor > 0`: `factor * Q`.
+    /// The same law scaled by `factor > 0`: `factor * Q`. Raises `InvalidArgumentException("factor")` when
+    /// the scaled scale or offset would not be a finite double (or the scale would underflow to 0).
     val rescale: factor: float -> q: GeneralizedChiSquare -> GeneralizedChiSquare
 
     /// `E Q`.

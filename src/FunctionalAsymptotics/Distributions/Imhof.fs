@@ -129,7 +129,7 @@ module internal Imhof =
         if resAsc <> 0.0 && err <> 0.0 then err <- resAsc * min 1.0 (Math.Pow(200.0 * err / resAsc, 1.5))
         err <- max err (50.0 * 2.220446049250313e-16 * resAbs)
         if unresolved then err <- max err resAsc
-        struct (resK * half, err)
+        struct (resK * half, err, resAbs)
 
     /// What the contour integral computes.
     type Target =
@@ -157,6 +157,12 @@ module internal Imhof =
         let sigma = if y >= 0.0 then 1.0 else -1.0
         let a = if y = 0.0 then 0.0 else bend
         let evaluations = ref 0
+        // The largest magnitude of the terms that cancel in the exponent and the phase at the panel's nodes:
+        // an absolute rounding error of eps times it in `u` or `v` is a relative error of the integrand. Each
+        // `log |1 - 2 w_j s|^2` and `arg(1 - 2 w_j s)` carries an absolute error of about eps however small it
+        // is, multiplied by `k_j / 2` (and the noncentral terms by `lambda_j`): hence the floor.
+        let magnitudeFloor = 2.0 * (Array.sum t.HalfK + Array.sum t.L)
+        let magnitude = ref 0.0
         let f (tt: float) =
             evaluations.Value <- evaluations.Value + 1
             let mutable re = 0.0
@@ -165,6 +171,7 @@ module internal Imhof =
             CumulantKernels.EvaluateAt(t.W, t.HalfK, t.L, w2, sRe, tt, t.HasNoncentrality, Span<float>(scratch), &re, &im)
             let u = re - k0 - (sRe - c) * y
             let v = im - tt * y
+            magnitude.Value <- max magnitude.Value (magnitudeFloor + abs re + abs k0 + abs ((sRe - c) * y) + abs im + abs (tt * y))
             let e = Math.Exp u
             // e^{iv} (1 - 2 sigma a t i) [/ s]
             let jr = 1.0
@@ -248,7 +255,9 @@ module internal Imhof =
                 Math.PI / b
             else Double.PositiveInfinity
         let addPanel lo hi =
-            let struct (v, e) = gk15 f lo hi (hi - lo > halfPeriod)
+            magnitude.Value <- 0.0
+            let struct (v, e, resAbs) = gk15 f lo hi (hi - lo > halfPeriod)
+            let e = max e (4.0 * 2.220446049250313e-16 * magnitude.Value * resAbs)
             total <- total + v
             totalErr <- totalErr + e
             panels.Enqueue(struct (lo, hi, v, e), -e)

@@ -23,7 +23,7 @@ module internal Ruben =
             |> Array.groupBy (fun j -> w.[j])
             |> Array.sortBy fst
         { W = groups |> Array.map fst
-          HalfK = groups |> Array.map (fun (_, js) -> 0.5 * float (js |> Array.sumBy (fun j -> k.[j])))
+          HalfK = groups |> Array.map (fun (_, js) -> 0.5 * (js |> Array.sumBy (fun j -> float k.[j])))
           HalfL = groups |> Array.map (fun (_, js) -> 0.5 * (js |> Array.sumBy (fun j -> l.[j]))) }
 
     let private logA (t: Terms) (beta: float) (z: float) =

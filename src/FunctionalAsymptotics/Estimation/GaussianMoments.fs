@@ -58,8 +58,8 @@ module DiagonalPlusLowRank =
         out :> Matrix<float>
 
 /// Exact moments of polynomials in quadratic forms of a standard Gaussian vector (Isserlis' theorem in
-/// cumulant form). Used for exact population score covariances (THEORY.md section 3, step 4): the
-/// per-sample gradients of the spectral and factor models are such polynomials (CASE-STUDIES.md §1–2).
+/// cumulant form). Used for exact population score covariances (docs/theory.md section 3, step 4): the
+/// per-sample gradients of the spectral and factor models are such polynomials (docs/case-studies.md §1–2).
 [<RequireQualifiedAccess>]
 module GaussianMoments =
 

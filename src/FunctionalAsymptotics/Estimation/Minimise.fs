@@ -38,7 +38,7 @@ type MinimiserResult =
       Start: int }
 
 /// M-estimation on the quotient: Newton's method with a backtracking line search on the horizontal space
-/// (THEORY.md section 3). At each iterate `w` the step solves `(H_h + mu I) s = -B^T nabla F` in an
+/// (docs/theory.md section 3). At each iterate `w` the step solves `(H_h + mu I) s = -B^T nabla F` in an
 /// orthonormal basis `B` of `Hor(w)` (`mu >= 0` the smallest shift making the system positive definite,
 /// so every step is a descent direction); the gradient is horizontal for an invariant `F`, so the
 /// vertical (non-identifiable) directions are never moved along.

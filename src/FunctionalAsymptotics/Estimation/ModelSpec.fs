@@ -6,7 +6,7 @@ open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
 /// The horizontal Hessian `H_h` is singular (or not positive definite): the model is not identifiable on
-/// the quotient at the point (THEORY.md section 3, step 4). `Directions` are the offending directions
+/// the quotient at the point (docs/theory.md section 3, step 4). `Directions` are the offending directions
 /// in parameter space (eigenvectors of `H_h` mapped back through the horizontal basis), `Eigenvalues`
 /// their eigenvalues. The theory needs `H_h^-1`; no pseudo-inverse is substituted.
 type NotIdentifiableException(directions: Matrix<float>[], eigenvalues: float[], tolerance: float) =
@@ -20,7 +20,7 @@ type NotIdentifiableException(directions: Matrix<float>[], eigenvalues: float[],
     /// The eigenvalues of `H_h` along them.
     member _.Eigenvalues = eigenvalues
 
-/// The irregular case of THEORY.md section 4 (activated null directions, `B0 != {0}`): `Sigma(Omega*)` is
+/// The irregular case of docs/theory.md section 4 (activated null directions, `B0 != {0}`): `Sigma(Omega*)` is
 /// singular and the rank of `Sigma(Omega)` jumps for `Omega` near `Omega*`. The regular formula of
 /// Theorem 5.1 does not apply; no law is returned. `NullDirections` are the activated feature-space
 /// directions, `Activation` the matching eigenvalues of the second-order activation form.
@@ -52,11 +52,11 @@ type PopulationMoments =
       /// `nabla^2 L_pre(w)[v]`: arguments `w v`.
       HessianVector: Matrix<float> -> Matrix<float> -> Matrix<float>
       /// `B^T E[nabla l nabla l^T] B` at `w` for the given orthonormal directions `B` (the uncentred
-      /// score covariance, THEORY.md section 3, step 4): arguments `w basis`.
+      /// score covariance, docs/theory.md section 3, step 4): arguments `w basis`.
       ScoreCovariance: Matrix<float> -> Matrix<float>[] -> Matrix<float> }
 
 /// A representation linear in `x` under a Gaussian downstream design: `psi(x, w) = W(w) x`, `W(w)` p x d,
-/// `x ~ N(0, Sigma_down)`. Then `Sigma(w) = W Sigma_down W^T` and every L2 quantity of THEORY.md section 4
+/// `x ~ N(0, Sigma_down)`. Then `Sigma(w) = W Sigma_down W^T` and every L2 quantity of docs/theory.md section 4
 /// is exact (no Monte Carlo).
 type LinearGaussianRepresentation =
     { /// `W(w)` (p x d).

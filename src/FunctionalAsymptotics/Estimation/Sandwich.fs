@@ -6,7 +6,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
-/// The sandwich covariance on the horizontal space at a point `w` (THEORY.md section 3, step 4; paper
+/// The sandwich covariance on the horizontal space at a point `w` (docs/theory.md section 3, step 4; paper
 /// Section 4.1 and Appendix D): `V_h = H_h^-1 Sigma_h H_h^-1` with `H_h = B^T nabla^2 L B` and
 /// `Sigma_h = B^T E[nabla l nabla l^T] B` in an orthonormal basis `B` of `Hor(w)`.
 type Sandwich =

@@ -7,7 +7,7 @@ open FunctionalAsymptotics
 
 /// The manifold `M_{d,k}` of rank-k positive semi-definite d x d matrices, embedded in the symmetric
 /// matrices with the induced Frobenius metric: the descriptor manifold of the spectral (`M = A^T A`) and
-/// factor (`M = A A^T`) models (paper Section 6, Appendices H–I; THEORY.md section 3).
+/// factor (`M = A A^T`) models (paper Section 6, Appendices H–I; docs/theory.md section 3).
 ///
 /// At `X = U Lambda U^T` (`U` d x k orthonormal, `Lambda` k x k diagonal positive) the tangent space is
 /// `{ U S U^T + U P^T + P U^T : S symmetric, U^T P = 0 }`, the normal space (in Sym(d)) is
@@ -41,7 +41,7 @@ module FixedRankPsd =
     /// - Weingarten map (derived from `D P_T[Z] N` with `D(U U^T)[Z] = P Lambda^-1 U^T + U Lambda^-1 P^T`):
     ///   `W_X(Z, N) = N_perp Z X^+ + X^+ Z N_perp`, `N_perp = P_perp sym(N) P_perp`, so
     ///   `Hess f(X)[Z] = P_T(sym ehess[Z]) + N_perp Z X^+ + X^+ Z N_perp` with `N_perp` from the Euclidean
-    ///   gradient. This term is what a Euclidean-Hessian shortcut misses (CASE-STUDIES.md, Cor. 6.3).
+    ///   gradient. This term is what a Euclidean-Hessian shortcut misses (docs/case-studies.md, Cor. 6.3).
     let create (d: int) (k: int) : Manifold =
         if k < 1 then raise (InvalidArgumentException("k", sprintf "must be >= 1, got %d" k))
         if k > d then raise (InvalidArgumentException("k", sprintf "must be <= d = %d, got %d" d k))

@@ -6,7 +6,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// A Riemannian manifold embedded in a Euclidean space of `AmbientRows x AmbientCols` matrices, with
-/// the metric induced by the Frobenius inner product (THEORY.md section 3; paper Appendix D.1).
+/// the metric induced by the Frobenius inner product (docs/theory.md section 3; paper Appendix D.1).
 /// Points and tangent vectors are dense `Matrix<float>` of the ambient shape.
 ///
 /// **Why a record of functions, not an interface.** A manifold is a bundle of operations with no state
@@ -163,7 +163,7 @@ module Manifold =
         checkShape m "v" v
         m.Transport x y v
 
-    /// Riemannian gradient `P_x(egrad)` (THEORY.md section 3).
+    /// Riemannian gradient `P_x(egrad)` (docs/theory.md section 3).
     let egradToRgrad (m: Manifold) (x: Matrix<float>) (egrad: Matrix<float>) =
         checkPoint m "x" x
         checkShape m "egrad" egrad

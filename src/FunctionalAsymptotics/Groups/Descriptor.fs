@@ -7,7 +7,7 @@ open FunctionalAsymptotics
 open FunctionalAsymptotics.Geometry
 
 /// A descriptor `D: R^{q0} -> R^q`, constant on orbits and locally separating them, with its differential
-/// and a local section (paper Appendix E.1–E.2; THEORY.md section 2). The section `s` satisfies
+/// and a local section (paper Appendix E.1–E.2; docs/theory.md section 2). The section `s` satisfies
 /// `D(s(Omega)) = Omega` and is smooth near `D(Reference)`; intrinsic features are
 /// `phi(x, Omega) = psi(x, s(Omega))`.
 type Descriptor =

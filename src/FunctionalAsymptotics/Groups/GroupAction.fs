@@ -6,7 +6,7 @@ open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// A compact matrix group `G` acting on a parameter space `R^{PointRows x PointCols}` (paper Section 4,
-/// Appendix E.1; THEORY.md section 2). Group elements are `ElementSize x ElementSize` orthogonal matrices
+/// Appendix E.1; docs/theory.md section 2). Group elements are `ElementSize x ElementSize` orthogonal matrices
 /// (orthogonal matrices for `O(k)`, permutation matrices for `S_K`): composition is the matrix product,
 /// the identity is `I`, the inverse is the transpose. `Act` is a **left** action,
 /// `Act (g h) w = Act g (Act h w)`; right multiplication is written as the left action `g . A = A g^T`.
@@ -167,6 +167,26 @@ module GroupAction =
                     let binary = Linalg.values g |> Array.sumBy (fun x -> min (abs x) (abs (x - 1.0)))
                     binary + orthogonalResidual kBlocks g }
 
+    /// The trivial group `{e}` on `R^{rows x cols}` with features of dimension `featureDimension`: for a
+    /// model whose population minimiser is unique (identifiable without a quotient). The element is the
+    /// 1 x 1 identity, `rho(e) = I`, the vertical space is `{0}` and alignment is the identity.
+    let trivial (rows: int) (cols: int) (featureDimension: int) : GroupAction =
+        positive "rows" rows
+        positive "cols" cols
+        positive "featureDimension" featureDimension
+        { Name = sprintf "the trivial group on R^{%dx%d}" rows cols
+          PointRows = rows
+          PointCols = cols
+          ElementSize = 1
+          FeatureDimension = featureDimension
+          Act = fun _ w -> w.Clone()
+          Rho = fun _ -> Linalg.eye featureDimension
+          Generators = [||]
+          Infinitesimal = fun _ w -> Linalg.zeros w.RowCount w.ColumnCount
+          Align = fun _ _ -> Linalg.eye 1
+          RandomElement = fun _ -> Linalg.eye 1
+          ElementResidual = fun g -> if g.RowCount <> 1 || g.ColumnCount <> 1 then Double.PositiveInfinity else abs (g.[0, 0] - 1.0) }
+
     let private checkPointShape (action: GroupAction) (argument: string) (w: Matrix<float>) =
         Linalg.checkShape argument action.PointRows action.PointCols w
         Linalg.checkFinite argument w
@@ -197,7 +217,7 @@ module GroupAction =
         Array.init basis.ColumnCount (fun j -> Linalg.ofColumnMajor r c (basis.Column(j).ToArray()))
 
     /// An orthonormal (Frobenius) basis of the vertical space `Ver(w) = span { xi . w : xi in g }`, the
-    /// tangent space of the orbit at `w` (THEORY.md section 3, step 2). Empty for a finite group. Its
+    /// tangent space of the orbit at `w` (docs/theory.md section 3, step 2). Empty for a finite group. Its
     /// dimension is `dim G` minus the dimension of the stabiliser (rank decided with
     /// `verticalRankTolerance`).
     let verticalBasis (action: GroupAction) (w: Matrix<float>) : Matrix<float>[] =
@@ -208,7 +228,7 @@ module GroupAction =
             Linalg.rangeBasis verticalRankTolerance (stackColumns (w.RowCount * w.ColumnCount) vs)
             |> unstack w.RowCount w.ColumnCount
 
-    /// An orthonormal basis of the horizontal space `Hor(w) = Ver(w)^perp` in `R^{q0}` (THEORY.md
+    /// An orthonormal basis of the horizontal space `Hor(w) = Ver(w)^perp` in `R^{q0}` (docs/theory.md
     /// section 3, step 3).
     let horizontalBasis (action: GroupAction) (w: Matrix<float>) : Matrix<float>[] =
         let ver = verticalBasis action w

@@ -33,7 +33,7 @@ type LawOptions =
       /// Accepted relative violation (default 1e-9).
       Tolerance: float }
 
-/// Symmetry laws as checks for users' own models (THEORY.md section 2; paper Section 4 and Appendix E):
+/// Symmetry laws as checks for users' own models (docs/theory.md section 2; paper Section 4 and Appendix E):
 /// invariance, equivariance, descriptor constancy and separation, the section property, and the
 /// orbit-invariance of the min-norm OLS predictor (Lemma 4.1). Each returns the worst violation over
 /// seeded random trials, with the input that caused it.

@@ -51,9 +51,12 @@ module Linalg =
     let skew (a: Matrix<float>) : Matrix<float> = (a - a.Transpose()) * 0.5
 
     /// Symmetric eigendecomposition of `sym(A)`: eigenvalues in **descending** order and the matching
-    /// orthonormal eigenvectors as columns.
+    /// orthonormal eigenvectors as columns. Raises `NonFiniteException` ("matrix") when `A` has a NaN or
+    /// infinite entry: the eigensolver's QL iteration never converges on such input (it loops without
+    /// end on NaN and indexes out of range on infinities), so the check comes first.
     let eigSymDesc (a: Matrix<float>) : float[] * Matrix<float> =
         let s = sym a
+        s.Enumerate() |> Seq.iteri (fun i x -> if not (Double.IsFinite x) then raise (NonFiniteException("matrix", i)))
         let evd = s.Evd(Symmetricity.Symmetric)
         let n = s.RowCount
         let lam = Array.init n (fun i -> evd.EigenValues.[i].Real)
@@ -74,6 +77,16 @@ module Linalg =
         let lam, v = eigSymDesc a
         let d = DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / sqrt l))
         v * d * v.Transpose()
+
+    /// The inverse of a symmetric positive definite matrix by its eigendecomposition, for quantities the theory
+    /// needs inverted (never a pseudo-inverse): `RankDeficientException` naming `argument` when the smallest
+    /// eigenvalue is `<= relTol * largest` (or the largest is not positive), with the numerical rank.
+    let inversePd (argument: string) (relTol: float) (a: Matrix<float>) : Matrix<float> =
+        let lam, v = eigSymDesc a
+        let n = lam.Length
+        if n > 0 && (lam.[0] <= 0.0 || lam.[n - 1] <= relTol * lam.[0]) then
+            raise (RankDeficientException(argument, n, lam |> Array.filter (fun l -> l > relTol * lam.[0]) |> Array.length))
+        v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
 
     /// Matrix exponential by scaling and squaring with a degree-18 Taylor polynomial (the scaled matrix
     /// has norm <= 1/2, so the truncation error is below 1e-20 relative).

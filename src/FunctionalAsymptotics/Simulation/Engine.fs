@@ -15,6 +15,20 @@ type RunStatus =
     /// Cancellation was requested; every replicate finished before it is stored, the rest are not.
     | Cancelled
 
+/// Progress of a run: per grid point, the replicates of this shard stored (`Stored`) out of those it owns
+/// (`Owned`). Reported after every stored batch, `Completed` never decreasing.
+type RunProgress =
+    {
+        /// Per grid point, replicates of this shard stored so far.
+        Stored: int[]
+        /// Per grid point, replicates this shard owns.
+        Owned: int[]
+    }
+    /// Replicates of this shard stored so far.
+    member this.Completed = Array.sum this.Stored
+    /// Replicates this shard owns.
+    member this.Total = Array.sum this.Owned
+
 /// Execution options of a run (none of them changes the numbers).
 type RunOptions =
     {
@@ -24,8 +38,8 @@ type RunOptions =
         Threads: int
         /// Replicates computed between two writes to disk (`>= 1`).
         BatchSize: int
-        /// Called after each stored batch with, per grid point, (replicates of this shard stored, owned).
-        OnProgress: (int[] -> int[] -> unit)
+        /// Receives the progress once before the first batch and after each stored batch (on the calling thread).
+        Progress: IProgress<RunProgress>
     }
 
 /// Functions on run options.
@@ -33,9 +47,9 @@ type RunOptions =
 module RunOptions =
     /// Fresh run, all processors, batches of 64, no progress reporting.
     let defaults : RunOptions =
-        { Resume = false; Threads = Environment.ProcessorCount; BatchSize = 64; OnProgress = fun _ _ -> () }
+        { Resume = false; Threads = Environment.ProcessorCount; BatchSize = 64; Progress = LongRun.none }
 
-/// The simulation engine: Monte Carlo validation of Theorem 5.1 (THEORY.md section 6, Appendix K).
+/// The simulation engine: Monte Carlo validation of Theorem 5.1 (docs/theory.md section 6, Appendix K).
 [<RequireQualifiedAccess>]
 module Engine =
     /// One replicate: the model applied to the context of `(seed, n, r)`. A non-finite outcome raises.
@@ -44,9 +58,13 @@ module Engine =
         let o = model.Replicate ctx
         if not (Double.IsFinite o.Total && Double.IsFinite o.Pretrain && Double.IsFinite o.Leak && Double.IsFinite o.Variance) then
             raise (FunctionalAsymptoticsException(sprintf "model '%s' returned a non-finite outcome at n = %d, r = %d" model.Name n r))
+        if not (Store.partsAddUp o) then
+            raise (FunctionalAsymptoticsException(sprintf "model '%s' returned total <> pretrain + leak + variance at n = %d, r = %d" model.Name n r))
         o
 
-    /// Runs this shard of `spec` into `dir`, storing replicates as they finish (see `Store`). With
+    /// Runs this shard of `spec` into `dir`, storing replicates as they finish (see `Store`). Once `cancel`
+    /// is set no further replicate starts; those under way finish and are stored, and the run returns
+    /// `Cancelled` (resume it later). With
     /// `options.Resume`, replicates already stored are kept and skipped (the directory must hold the same
     /// run); without it, a directory with records is refused. Results are bit-identical for any thread
     /// count, batch size, shard split and interruption pattern: replicate `(n, r)` depends only on
@@ -55,18 +73,18 @@ module Engine =
         RunSpec.validate spec
         if options.Threads < 1 then Check.fail "threads" (sprintf "must be >= 1, got %d" options.Threads)
         if options.BatchSize < 1 then Check.fail "batchSize" (sprintf "must be >= 1, got %d" options.BatchSize)
-        let hasManifest = File.Exists(Path.Combine(dir, Store.ManifestFile))
+        use _writer = Store.lock dir
         let existing, length =
-            if hasManifest then
-                let stored = Store.readManifest dir
-                if not options.Resume then
-                    Check.fail "out" (sprintf "'%s' already holds a run; use resume to continue it or choose another directory" dir)
-                if not (RunSpec.sameRun stored spec) || stored.Shard <> spec.Shard || stored.Shards <> spec.Shards then
-                    Check.fail "out" (sprintf "'%s' holds a different run (or shard); resume needs identical options" dir)
-                Store.readRecordsWithLength dir
-            else
+            match Store.inspect spec dir with
+            | Store.Empty ->
                 Store.writeManifest dir spec
                 [||], 0L
+            | Store.ThisRun(hasManifest, records, length) ->
+                if not options.Resume then
+                    Check.fail "out" (sprintf "'%s' already holds this run (%d replicates stored); use resume to continue it or choose another directory" dir records.Length)
+                // Records without a manifest are resumed only because every checksum proves them this run's.
+                if not hasManifest then Store.writeManifest dir spec
+                records, length
         let index = spec.Grid |> Array.mapi (fun g n -> n, g) |> dict
         let isDone = Array.init spec.Grid.Length (fun _ -> Array.zeroCreate<bool> spec.Reps)
         for r in existing do
@@ -78,7 +96,7 @@ module Engine =
                  for r in 0 .. spec.Reps - 1 do
                      if RunSpec.owns spec g r && not isDone.[g].[r] then yield struct (g, r) |]
         use fs = Store.openForAppend dir length
-        options.OnProgress (Array.copy stored) owned
+        options.Progress.Report { Stored = Array.copy stored; Owned = owned }
         let parallelOptions = ParallelOptions(MaxDegreeOfParallelism = options.Threads)
         let mutable position = 0
         while position < work.Length && not cancel.IsCancellationRequested do
@@ -101,9 +119,9 @@ module Engine =
                          stored.[g] <- stored.[g] + 1
                          yield { N = spec.Grid.[g]; Replicate = r; Outcome = o }
                      | ValueNone -> () |]
-            Store.appendBatch fs batch
+            Store.appendBatch spec fs batch
             position <- position + count
-            options.OnProgress (Array.copy stored) owned
+            options.Progress.Report { Stored = Array.copy stored; Owned = owned }
         if stored = owned then Completed else Cancelled
 
     /// The per-grid-point comparison with the limit law of a complete (single-shard or merged) run.

@@ -70,10 +70,30 @@ type ReplicateRecord =
         Outcome: ReplicateOutcome
     }
 
-/// A run directory: `manifest.json` (the `RunSpec`, written by temp file + rename) and
+/// A run directory that cannot be used as asked: a record that fails its checksum or the identity
+/// `total = pretrain + leak + variance`, a malformed or unreadable file, a store format this version does
+/// not read, records that no manifest vouches for, or a directory another process is writing. `Path` names
+/// the file (or directory) and `Line` the 1-based line of a bad record (0 when the whole file is concerned).
+type RunStoreException(path: string, line: int, reason: string) =
+    inherit InvalidArgumentException(path, (if line > 0 then sprintf "line %d: %s" line reason else reason))
+    /// The file or directory concerned.
+    member _.Path = path
+    /// The 1-based line of the bad record, or 0.
+    member _.Line = line
+    /// What is wrong, in words.
+    member _.Reason = reason
+
+/// A run directory: `manifest.json` (the `RunSpec`, written atomically: temp file, fsync, rename) and
 /// `replicates.jsonl` (one JSON object per replicate, appended in batches, each batch flushed to disk
 /// with fsync). Numbers are written in shortest round-trip form, so reading gives back the same bits.
 /// A kill can leave at most one torn last line; it is ignored, and removed on resume.
+///
+/// Integrity (store format 2): every record ends with `"check"`, the first 16 hex digits of the SHA-256 of
+/// the run's identity (`RunSpec.identity`: model, parameters, alpha, seed, grid, reps) and the record's text
+/// before the check, and satisfies `total = pretrain + leak + variance` to rounding. Both are verified on
+/// every read (resume, merge, summaries); a bad record is a `RunStoreException` naming the file and line.
+/// Format 1 stores (no checksums) are refused. A process writing a directory holds `dir/.fa-lock`
+/// (an exclusive OS file lock, released when the process ends, so a killed run never blocks a retry).
 [<RequireQualifiedAccess>]
 module Store =
     /// File name of the manifest.
@@ -84,46 +104,86 @@ module Store =
     [<Literal>]
     let RecordsFile = "replicates.jsonl"
 
+    /// File name of the lock a writing process holds.
+    [<Literal>]
+    let LockFile = ".fa-lock"
+
+    /// The store format this version writes and reads.
+    [<Literal>]
+    let Format = 2
+
     let private fmt (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 
-    let private fail (path: string) (text: string) : 'T =
-        raise (InvalidArgumentException(path, text))
+    let private fail (argument: string) (text: string) : 'T = raise (InvalidArgumentException(argument, text))
 
-    /// The manifest text of `spec`.
-    let manifestJson (spec: RunSpec) : string =
+    let private corrupt (path: string) (line: int) (reason: string) : 'T = raise (RunStoreException(path, line, reason))
+
+    /// Runs `f`, turning I/O failures on `path` into a one-line `RunStoreException`.
+    let private io (path: string) (f: unit -> 'T) : 'T =
+        try f ()
+        with
+        | :? IOException as e -> corrupt path 0 (sprintf "cannot be read or written: %s" e.Message)
+        | :? UnauthorizedAccessException -> corrupt path 0 "access denied"
+
+    /// The canonical text of what determines a run's numbers (not its shard): the checksum key of its records.
+    let identity (spec: RunSpec) : string =
         let sb = StringBuilder()
-        sb.Append("{\"format\":1,\"model\":").Append(JsonSerializer.Serialize spec.Model)
-          .Append(",\"parameters\":{") |> ignore
+        sb.Append("{\"model\":").Append(JsonSerializer.Serialize spec.Model).Append(",\"parameters\":{") |> ignore
         spec.Parameters |> Map.toList |> List.iteri (fun i (k, v) ->
             if i > 0 then sb.Append(',') |> ignore
             sb.Append(JsonSerializer.Serialize k).Append(':').Append(fmt v) |> ignore)
         sb.Append("},\"alpha\":").Append(fmt spec.Alpha)
           .Append(",\"seed\":").Append(spec.Seed)
           .Append(",\"grid\":[").Append(String.Join(",", spec.Grid)).Append(']')
-          .Append(",\"reps\":").Append(spec.Reps)
-          .Append(",\"shard\":").Append(spec.Shard)
-          .Append(",\"shards\":").Append(spec.Shards).Append("}\n") |> ignore
+          .Append(",\"reps\":").Append(spec.Reps).Append('}') |> ignore
         sb.ToString()
 
-    /// Writes `dir/manifest.json` atomically (temp file, fsync, rename).
-    let writeManifest (dir: string) (spec: RunSpec) : unit =
-        Directory.CreateDirectory dir |> ignore
-        let path = Path.Combine(dir, ManifestFile)
-        let temp = path + ".tmp"
-        do
-            use fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None)
-            let bytes = Encoding.UTF8.GetBytes(manifestJson spec)
-            fs.Write(bytes, 0, bytes.Length)
-            fs.Flush(true)
-        File.Move(temp, path, true)
+    /// The manifest text of `spec`.
+    let manifestJson (spec: RunSpec) : string =
+        let id = identity spec
+        sprintf "{\"format\":%d,%s,\"shard\":%d,\"shards\":%d}\n" Format (id.Substring(1, id.Length - 2)) spec.Shard spec.Shards
 
-    /// Reads `dir/manifest.json`.
+    /// Writes `text` to `path` atomically: a unique temp file beside it, fsync, rename over `path`.
+    let writeAtomic (path: string) (text: string) : unit =
+        io path (fun () ->
+            let temp = sprintf "%s.%s.tmp" path (Guid.NewGuid().ToString("N"))
+            try
+                do
+                    use fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None)
+                    let bytes = Encoding.UTF8.GetBytes text
+                    fs.Write(bytes, 0, bytes.Length)
+                    fs.Flush(true)
+                File.Move(temp, path, true)
+            finally
+                if File.Exists temp then File.Delete temp)
+
+    /// Writes `dir/manifest.json` atomically.
+    let writeManifest (dir: string) (spec: RunSpec) : unit =
+        io dir (fun () -> Directory.CreateDirectory dir |> ignore)
+        writeAtomic (Path.Combine(dir, ManifestFile)) (manifestJson spec)
+
+    /// Takes the exclusive lock of `dir` (creating the directory) for as long as the result is not disposed.
+    /// Raises `RunStoreException` if another process (or another writer in this one) holds it.
+    let lock (dir: string) : IDisposable =
+        io dir (fun () -> Directory.CreateDirectory dir |> ignore)
+        let path = Path.Combine(dir, LockFile)
+        try new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None) :> IDisposable
+        with
+        | :? IOException -> corrupt dir 0 "is being written by another fa process (it holds .fa-lock); wait for it or choose another directory"
+        | :? UnauthorizedAccessException -> corrupt dir 0 "access denied"
+
+    /// Reads `dir/manifest.json`; a missing, unreadable, malformed or format-1 manifest is a `RunStoreException`.
     let readManifest (dir: string) : RunSpec =
         let path = Path.Combine(dir, ManifestFile)
-        if not (File.Exists path) then fail "dir" (sprintf "'%s' has no %s (not a simulation directory)" dir ManifestFile)
-        use doc = JsonDocument.Parse(File.ReadAllText path)
-        let root = doc.RootElement
+        if not (File.Exists path) then corrupt dir 0 (sprintf "has no %s (not a simulation directory)" ManifestFile)
+        let text = io path (fun () -> File.ReadAllText path)
         try
+            use doc = JsonDocument.Parse text
+            let root = doc.RootElement
+            let format = match root.TryGetProperty "format" with | true, f -> f.GetInt32() | _ -> 1
+            if format <> Format then
+                corrupt path 0
+                    (sprintf "store format %d; this fa reads format %d only (format 1 records carry no checksums and cannot be verified): rerun the simulation into a new directory" format Format)
             {
                 Model = root.GetProperty("model").GetString() |> Option.ofObj |> Option.defaultValue ""
                 Parameters =
@@ -138,70 +198,140 @@ module Store =
                 Shards = root.GetProperty("shards").GetInt32()
             }
         with
-        | :? KeyNotFoundException
-        | :? FormatException
-        | :? InvalidOperationException -> fail path "malformed manifest"
-
-    /// One record as a JSON line (with the trailing newline).
-    let recordLine (r: ReplicateRecord) : string =
-        let o = r.Outcome
-        String.Concat(
-            [| "{\"n\":"; string r.N; ",\"r\":"; string r.Replicate
-               ",\"total\":"; fmt o.Total; ",\"pretrain\":"; fmt o.Pretrain
-               ",\"leak\":"; fmt o.Leak; ",\"variance\":"; fmt o.Variance; "}\n" |])
-
-    let private parseLine (path: string) (line: string) : ReplicateRecord =
-        try
-            use doc = JsonDocument.Parse line
-            let e = doc.RootElement
-            {
-                N = e.GetProperty("n").GetInt32()
-                Replicate = e.GetProperty("r").GetInt32()
-                Outcome =
-                    { Total = e.GetProperty("total").GetDouble()
-                      Pretrain = e.GetProperty("pretrain").GetDouble()
-                      Leak = e.GetProperty("leak").GetDouble()
-                      Variance = e.GetProperty("variance").GetDouble() }
-            }
-        with
         | :? JsonException
         | :? KeyNotFoundException
         | :? FormatException
-        | :? InvalidOperationException -> fail path (sprintf "malformed record line: %s" line)
+        | :? InvalidOperationException -> corrupt path 0 "malformed manifest (not the JSON fa writes)"
 
-    /// The complete records of `dir` (none if the file is missing), and the byte length of the complete
-    /// part (a torn last line, without its newline, is left out).
-    let readRecordsWithLength (dir: string) : ReplicateRecord[] * int64 =
+    let private checkPrefix = ",\"check\":\""
+
+    /// The checksum of a record's text (without its check) in the run with identity `runIdentity`.
+    let private checksum (runIdentity: string) (body: string) : string =
+        let hash = Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(runIdentity + "\n" + body))
+        Convert.ToHexString(hash, 0, 8).ToLowerInvariant()
+
+    /// Whether `total = pretrain + leak + variance` to rounding (about 64 units in the last place of the parts).
+    let partsAddUp (o: ReplicateOutcome) =
+        let scale = abs o.Pretrain + abs o.Leak + abs o.Variance
+        abs (o.Total - (o.Pretrain + o.Leak + o.Variance)) <= 64.0 * Double.Epsilon + 1.4e-14 * scale
+
+    /// One record of the run `spec` as a JSON line with its checksum (and the trailing newline).
+    let recordLine (spec: RunSpec) (r: ReplicateRecord) : string =
+        let o = r.Outcome
+        let body =
+            String.Concat(
+                [| "{\"n\":"; string r.N; ",\"r\":"; string r.Replicate
+                   ",\"total\":"; fmt o.Total; ",\"pretrain\":"; fmt o.Pretrain
+                   ",\"leak\":"; fmt o.Leak; ",\"variance\":"; fmt o.Variance; "}" |])
+        String.Concat(body.Substring(0, body.Length - 1), checkPrefix, checksum (identity spec) body, "\"}\n")
+
+    /// Parses and verifies one record line (1-based `lineNumber` of `path`) of the run with `runIdentity`.
+    let private parseLine (path: string) (runIdentity: string) (lineNumber: int) (line: string) : ReplicateRecord =
+        let at = line.LastIndexOf(checkPrefix, StringComparison.Ordinal)
+        if at < 0 || not (line.EndsWith("\"}", StringComparison.Ordinal)) then
+            corrupt path lineNumber "record without a checksum"
+        let body = line.Substring(0, at) + "}"
+        let check = line.Substring(at + checkPrefix.Length, line.Length - 2 - at - checkPrefix.Length)
+        if not (String.Equals(check, checksum runIdentity body, StringComparison.Ordinal)) then
+            corrupt path lineNumber "checksum mismatch: the record was changed, or belongs to another run"
+        let record =
+            try
+                use doc = JsonDocument.Parse body
+                let e = doc.RootElement
+                {
+                    N = e.GetProperty("n").GetInt32()
+                    Replicate = e.GetProperty("r").GetInt32()
+                    Outcome =
+                        { Total = e.GetProperty("total").GetDouble()
+                          Pretrain = e.GetProperty("pretrain").GetDouble()
+                          Leak = e.GetProperty("leak").GetDouble()
+                          Variance = e.GetProperty("variance").GetDouble() }
+                }
+            with
+            | :? JsonException
+            | :? KeyNotFoundException
+            | :? FormatException
+            | :? InvalidOperationException -> corrupt path lineNumber "malformed record"
+        if not (partsAddUp record.Outcome) then
+            corrupt path lineNumber "total <> pretrain + leak + variance"
+        record
+
+    /// The records of `dir/replicates.jsonl` verified against the run `spec` (none if the file is missing),
+    /// and the byte length of the complete part (a torn last line, without its newline, is left out).
+    let readRecordsOf (spec: RunSpec) (dir: string) : ReplicateRecord[] * int64 =
         let path = Path.Combine(dir, RecordsFile)
         if not (File.Exists path) then [||], 0L
         else
-            let bytes = File.ReadAllBytes path
+            let bytes = io path (fun () -> File.ReadAllBytes path)
             let lastNewline = Array.LastIndexOf(bytes, byte '\n')
-            let complete = int64 (lastNewline + 1)
             let text = Encoding.UTF8.GetString(bytes, 0, lastNewline + 1)
+            let runIdentity = identity spec
+            let lines = text.Split('\n')
             let records =
-                text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                |> Array.map (parseLine path)
-            records, complete
+                [| for i in 0 .. lines.Length - 1 do
+                     if lines.[i].Length > 0 then yield parseLine path runIdentity (i + 1) lines.[i] |]
+            records, int64 (lastNewline + 1)
 
-    /// The complete records of `dir`.
+    /// The complete, verified records of `dir` and the byte length of their part of the file.
+    let readRecordsWithLength (dir: string) : ReplicateRecord[] * int64 = readRecordsOf (readManifest dir) dir
+
+    /// The complete, verified records of `dir`.
     let readRecords (dir: string) : ReplicateRecord[] = fst (readRecordsWithLength dir)
+
+    /// What a directory holds of a run.
+    type Holding =
+        /// No manifest and no records: free for the run.
+        | Empty
+        /// Records of this run (and shard): its manifest says so, or, without a manifest, every record's
+        /// checksum proves it. The records and the byte length of their complete part.
+        | ThisRun of hasManifest: bool * records: ReplicateRecord[] * length: int64
+
+    /// What `dir` holds for the run (shard) `spec`. Raises `RunStoreException` naming the directory and
+    /// what is there when it holds another run, another shard, or records that cannot be shown to be this
+    /// run's; such records are never deleted or truncated.
+    let inspect (spec: RunSpec) (dir: string) : Holding =
+        let recordsPath = Path.Combine(dir, RecordsFile)
+        let recordBytes = if File.Exists recordsPath then FileInfo(recordsPath).Length else 0L
+        let hasManifest = File.Exists(Path.Combine(dir, ManifestFile))
+        if hasManifest then
+            let stored = readManifest dir
+            if not (RunSpec.sameRun stored spec) || stored.Shard <> spec.Shard || stored.Shards <> spec.Shards then
+                corrupt dir 0
+                    (sprintf "holds another run (model %s, seed %d, alpha %s, grid %s, %d reps, shard %d/%d); choose another directory"
+                        stored.Model stored.Seed (fmt stored.Alpha) (String.Join(",", stored.Grid)) stored.Reps stored.Shard stored.Shards)
+        if not hasManifest && recordBytes = 0L then Empty
+        else
+            let records, length =
+                if hasManifest then readRecordsOf spec dir
+                else
+                    try readRecordsOf spec dir
+                    with :? RunStoreException as e ->
+                        corrupt dir 0 (sprintf "holds %s (%d bytes) but no %s, and its records are not this run's (%s); move them away or choose another directory" RecordsFile recordBytes ManifestFile e.Message)
+            let index = spec.Grid |> Array.mapi (fun g n -> n, g) |> dict
+            for r in records do
+                match index.TryGetValue r.N with
+                | true, g when r.Replicate >= 0 && r.Replicate < spec.Reps && RunSpec.owns spec g r.Replicate -> ()
+                | _ -> corrupt recordsPath 0 (sprintf "replicate (n = %d, r = %d) belongs to another shard of this run; move the file away or choose another directory" r.N r.Replicate)
+            ThisRun(hasManifest, records, length)
 
     /// Opens `dir/replicates.jsonl` for appending after `length` bytes (a torn tail beyond is cut off).
     let openForAppend (dir: string) (length: int64) : FileStream =
-        let fs = new FileStream(Path.Combine(dir, RecordsFile), FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read)
-        fs.SetLength length
-        fs.Seek(length, SeekOrigin.Begin) |> ignore
-        fs
+        let path = Path.Combine(dir, RecordsFile)
+        io path (fun () ->
+            let fs = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read)
+            fs.SetLength length
+            fs.Seek(length, SeekOrigin.Begin) |> ignore
+            fs)
 
-    /// Appends a batch and flushes it to disk (fsync) before returning.
-    let appendBatch (fs: FileStream) (batch: ReplicateRecord seq) : unit =
+    /// Appends a batch of the run `spec` and flushes it to disk (fsync) before returning.
+    let appendBatch (spec: RunSpec) (fs: FileStream) (batch: ReplicateRecord seq) : unit =
         let sb = StringBuilder()
         for r in batch do
-            sb.Append(recordLine r) |> ignore
+            sb.Append(recordLine spec r) |> ignore
         let bytes = Encoding.UTF8.GetBytes(sb.ToString())
-        fs.Write(bytes, 0, bytes.Length)
-        fs.Flush(true)
+        io fs.Name (fun () ->
+            fs.Write(bytes, 0, bytes.Length)
+            fs.Flush(true))
 
     /// The outcomes of a complete run, per grid point in replicate order. Raises `InvalidArgumentException`
     /// if a record is missing, duplicated with different values, or outside the grid.
@@ -224,7 +354,10 @@ module Store =
 
     /// Merges shard directories of one run into `outDir` (as a single-shard run, records sorted by
     /// grid point and replicate). The shards must share model, parameters, alpha, seed, grid, reps and
-    /// shard count, and together hold every replicate. Returns the merged specification.
+    /// shard count, and together hold every replicate; every record is verified. `outDir` must be empty or
+    /// hold this merged run (an earlier merge of the same shards, complete or interrupted: the result is
+    /// rewritten, with the same bytes); the records and then the manifest are written atomically. Returns
+    /// the merged specification.
     let merge (dirs: string list) (outDir: string) : RunSpec =
         if List.isEmpty dirs then fail "dirs" "give at least one shard directory"
         let specs = dirs |> List.map readManifest
@@ -235,13 +368,12 @@ module Store =
         let merged = { first with Shard = 1; Shards = 1 }
         let records = dirs |> List.toArray |> Array.collect readRecords
         let table = collect merged records
-        Directory.CreateDirectory outDir |> ignore
-        if File.Exists(Path.Combine(outDir, RecordsFile)) then
-            fail "out" (sprintf "'%s' already holds %s" outDir RecordsFile)
+        use _writer = lock outDir
+        inspect merged outDir |> ignore
+        let sb = StringBuilder()
+        for g in 0 .. merged.Grid.Length - 1 do
+            for r in 0 .. merged.Reps - 1 do
+                sb.Append(recordLine merged { N = merged.Grid.[g]; Replicate = r; Outcome = table.[g].[r] }) |> ignore
+        writeAtomic (Path.Combine(outDir, RecordsFile)) (sb.ToString())
         writeManifest outDir merged
-        use fs = openForAppend outDir 0L
-        appendBatch fs (seq {
-            for g in 0 .. merged.Grid.Length - 1 do
-                for r in 0 .. merged.Reps - 1 do
-                    yield { N = merged.Grid.[g]; Replicate = r; Outcome = table.[g].[r] } })
         merged

@@ -1,4 +1,4 @@
-/// Simulation check (issue #4, THEORY.md section 6): the full two-stage pipeline, R seeded replicates,
+/// Simulation check (issue #4, docs/theory.md section 6): the full two-stage pipeline, R seeded replicates,
 /// exact conditional risk by Proposition B.1, Kolmogorov distance to the limit law of each route.
 module FunctionalAsymptotics.Tests.Asymptotics.SimulationTests
 
@@ -31,16 +31,12 @@ let band = 1.63 / sqrt (float replicates)
 let report name (law: LimitLaw) (lawPre: LimitLaw) (totals: float[]) (pre: float[]) =
     let ks = kolmogorov (LimitLaw.cdf law) totals
     let ksPre = kolmogorov (fun t -> LimitLaw.cdf lawPre (t + lawPre.OlsTerm)) pre
-    eprintfn "SIMULATION %s: R=%d n=%d alpha=%g mean E_mn %.4f (limit %.4f); KS total %.4f, KS pre-training part %.4f (band %.4f)"
-        name replicates n alpha (Array.average totals) law.Mean ks ksPre band
     ks, ksPre
 
 /// The variance part `n Var_n = sigma^2 tr(Sigma Sigma_n^+)` tends to the point mass `sigma^2 d_eff`
-/// (THEORY.md section 6): reports `P(|V - sigma^2 d_eff| > 0.05 sigma^2 d_eff)` and checks the mean.
+/// (docs/theory.md section 6): reports `P(|V - sigma^2 d_eff| > 0.05 sigma^2 d_eff)` and checks the mean.
 let varianceReport name (target: float) (vars: float[]) =
-    let frac = (vars |> Array.filter (fun v -> abs (v - target) > 0.05 * target) |> Array.length |> float) / float vars.Length
     let m = Array.average vars
-    eprintfn "SIMULATION %s: variance part mean %.4f (limit %.4f), P(|V - sigma^2 d_eff| > 5%%) = %.3f" name m target frac
     // E tr(Sigma Sigma_n^+) = k n / (n - k - 1) for a Gaussian design: within 1% of the limit at n = 2000.
     Expect.isLessThan (abs (m - target) / target) 0.01 "variance part near sigma^2 d_eff"
 

@@ -55,8 +55,48 @@ let tests =
             Expect.stringContains manifest "\"d\":5" "d from --d"
             Expect.stringContains manifest "\"sigma2\":0.5" "sigma2 from --sigma2"
             Expect.stringContains out "\"model\":\"spectral\"" "JSON printed"
-            let code2, _, err2 = capture Simulate.runWith [| "spectral"; "--K"; "3"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; tempDir "bad"; "--quiet" |]
+            let code2, _, err2 = capture Simulate.runWith [| "spectral"; "--components"; "3"; "--n-grid"; "20"; "--alpha"; "1"; "--reps"; "3"; "--out"; tempDir "bad"; "--quiet" |]
             Expect.equal code2 2 "exit code 2"
             Expect.stringContains err2 "K" "names the parameter"
+        }
+        test "records without a manifest are refused with their directory named and left untouched, with or without --resume" {
+            let dir = tempDir "orphan"
+            let code, _, err = capture Simulate.runWith (Array.append common [| "--out"; dir |])
+            Expect.equal code 0 (sprintf "first run (stderr %s)" err)
+            let records = Path.Combine(dir, "replicates.jsonl")
+            // Someone else's records: same file name, another seed.
+            let foreign = tempDir "foreign"
+            let code, _, _ = capture Simulate.runWith (Array.append (Array.map (fun a -> if a = "42" then "43" else a) common) [| "--out"; foreign |])
+            Expect.equal code 0 "foreign run"
+            File.Delete(Path.Combine(foreign, "manifest.json"))
+            let before = File.ReadAllBytes(Path.Combine(foreign, "replicates.jsonl"))
+            for extra in [ [||]; [| "--resume" |] ] do
+                let code, _, err = capture Simulate.runWith (Array.concat [ common; [| "--out"; foreign |]; extra ])
+                Expect.equal code 2 (sprintf "refused %A" extra)
+                Expect.stringContains err foreign "names the directory"
+                Expect.stringContains err "no manifest.json" "says what is there"
+                Expect.equal (err.TrimEnd().Split('\n').Length) 1 "one line"
+                Expect.equal (File.ReadAllBytes(Path.Combine(foreign, "replicates.jsonl"))) before "untouched"
+            Expect.isTrue (File.Exists records) "the first run's records are there"
+        }
+        test "fa merge and --resume refuse a record with one changed digit, naming file and line" {
+            let shardDirs =
+                [ for i in 1 .. 2 ->
+                    let d = tempDir (sprintf "digit%d" i)
+                    let c, _, e = capture Simulate.runWith (Array.append common [| "--out"; d; "--shard"; sprintf "%d/2" i |])
+                    Expect.equal c 0 (sprintf "shard (stderr %s)" e)
+                    d ]
+            let path = Path.Combine(shardDirs.[1], "replicates.jsonl")
+            let lines = File.ReadAllLines path
+            let at = lines.[1].IndexOf(",\"total\":") + 9
+            lines.[1] <- lines.[1].Substring(0, at) + (if lines.[1].[at] = '1' then "2" else "1") + lines.[1].Substring(at + 1)
+            File.WriteAllText(path, String.Join("\n", lines) + "\n")
+            let code, out, err = capture Merge.runWith (Array.append (Array.ofList shardDirs) [| "--out"; tempDir "digit-merged"; "--json"; "--no-plots" |])
+            Expect.equal code 2 (sprintf "merge refused (stderr %s)" err)
+            Expect.equal out "" "no summary"
+            Expect.stringContains err (sprintf "%s: line 2: checksum mismatch" path) "names file and line"
+            let code, _, err = capture Simulate.runWith (Array.append common [| "--out"; shardDirs.[1]; "--shard"; "2/2"; "--resume" |])
+            Expect.equal code 2 "resume refused"
+            Expect.stringContains err "line 2" "names the line"
         }
     ]

@@ -385,4 +385,94 @@ let properties =
                 abs (c.Value - (1.0 - classic)) <= 1e-9 + err)
     ]
 
-let tests = testList "Distributions.GeneralizedChiSquare" [ exactCases; failureModes; badInput; properties ]
+/// Powers of ten spanning the double range, as exponents.
+type ScaleExponent = { Exponent: int }
+
+type ScaleArbitraries =
+    static member LawAndPoint() = Arbitraries.LawAndPoint()
+    static member ScaleExponent() = Arb.fromGen (Gen.choose (-300, 300) |> Gen.map (fun e -> { Exponent = e }))
+
+let private scaleConfig n = { FsCheckConfig.defaultConfig with maxTest = n; arbitrary = [ typeof<ScaleArbitraries> ] }
+
+/// The Edgeworth expansion of `P(chi^2_k <= k + z sqrt(2k))`: `Phi(z) - phi(z) sqrt(2) (z^2 - 1) / (3 sqrt k)`,
+/// with error O(1/k): an independent route to the cdf at huge degrees of freedom.
+let private edgeworthChiSquareCdf (k: float) (z: float) =
+    MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, z) - MathNet.Numerics.Distributions.Normal.PDF(0.0, 1.0, z) * sqrt 2.0 * (z * z - 1.0) / (3.0 * sqrt k)
+
+let scaleAndSize =
+    testList "scale equivariance and huge sizes" [
+        testPropertyWithConfig (scaleConfig 80) "cdf and quantile are scale-equivariant over scales 1e-300 .. 1e300 (through the weights and through the scale)" <| fun (lp: LawAndPoint) (se: ScaleExponent) ->
+            let q, x = pointOf lp
+            let f = 10.0 ** float se.Exponent
+            let c = lp.Case
+            let viaScale = GeneralizedChiSquare.create c.Weights c.Dofs c.Noncentralities (f * c.Offset) (f * c.Scale)
+            let viaWeights = GeneralizedChiSquare.create (c.Weights |> Array.map (fun w -> f * w)) c.Dofs c.Noncentralities (f * c.Offset) c.Scale
+            let p = GeneralizedChiSquare.cdf q x
+            let quantileOk (scaled: GeneralizedChiSquare) =
+                // Where the cdf is flat to rounding the quantile is not determined by p.
+                p < 1e-9 || p > 1.0 - 1e-9 || GeneralizedChiSquare.pdf q x * sqrt q.Variance < 1e-6
+                || abs (GeneralizedChiSquare.quantile scaled p / f - x) <= 1e-8 * (abs x + sqrt q.Variance)
+            [ viaScale; viaWeights ]
+            |> List.forall (fun scaled ->
+                abs (GeneralizedChiSquare.cdf scaled (f * x) - p) <= 1e-12
+                && relErr scaled.StandardDeviation (f * sqrt q.Variance) <= 1e-12
+                && abs (scaled.LogVariance - (log q.Variance + 2.0 * log f)) <= 1e-12 * (1.0 + abs scaled.LogVariance)
+                && abs (scaled.Skewness - q.Skewness) <= 1e-12 * (1.0 + abs q.Skewness)
+                && quantileOk scaled)
+
+        testCase "tiny weights: quantiles are 1e-200 times the unit law's, not the mean" <| fun () ->
+            let unit = GeneralizedChiSquare.ofWeights [| 1.0 |]
+            let tiny = GeneralizedChiSquare.ofWeights [| 1e-200 |]
+            for p in [ 0.01; 0.5; 0.99 ] do
+                let expected = GeneralizedChiSquare.quantile unit p
+                Expect.floatClose { absolute = 0.0; relative = 1e-12 } (GeneralizedChiSquare.quantile tiny p / 1e-200) expected (sprintf "quantile %g" p)
+            Expect.floatClose { absolute = 0.0; relative = 1e-15 } tiny.StandardDeviation (sqrt 2.0 * 1e-200) "sd"
+            Expect.floatClose { absolute = 0.0; relative = 1e-15 } tiny.Skewness unit.Skewness "skewness"
+
+        testCase "opposite tiny weights: cdf at 0 is 1/2 (by symmetry), with a finite bound" <| fun () ->
+            let q = GeneralizedChiSquare.ofWeights [| 1e-300; -1e-300 |]
+            let c = GeneralizedChiSquare.cdfWith S q 0.0
+            Expect.isLessThanOrEqual (abs (c.Value - 0.5)) 1e-12 "cdf(0)"
+            Expect.isTrue (Double.IsFinite c.ErrorBound) "finite bound"
+
+        testCase "huge weights: moments overflow only to +-infinity, with their logarithms finite" <| fun () ->
+            let q = GeneralizedChiSquare.ofWeights [| 1e200; 2e200 |]
+            Expect.floatClose { absolute = 0.0; relative = 1e-15 } q.Mean 3e200 "mean"
+            Expect.equal q.Variance Double.PositiveInfinity "variance (1e401) overflows"
+            Expect.floatClose { absolute = 0.0; relative = 1e-14 } q.LogVariance (401.0 * log 10.0) "log variance (of 1e401)"
+            Expect.floatClose { absolute = 0.0; relative = 1e-14 } q.StandardDeviation (sqrt 10.0 * 1e200) "sd"
+            let unit = GeneralizedChiSquare.ofWeights [| 1.0; 2.0 |]
+            Expect.floatClose { absolute = 1e-14; relative = 0.0 } (GeneralizedChiSquare.cdf q 1e200) (GeneralizedChiSquare.cdf unit 1.0) "cdf"
+            let huge = GeneralizedChiSquare.create [| 1e300; 1e300 |] [| 3; 4 |] [| 0.0; 0.0 |] 0.0 1e300
+            Expect.isFalse (Double.IsFinite huge.Mean) "mean 7e600 overflows"
+            Expect.floatClose { absolute = 0.0; relative = 1e-14 } huge.LogAbsMean (log 7.0 + 600.0 * log 10.0) "log mean"
+
+        testCase "noncentrality beyond double precision's reach raises instead of returning a number" <| fun () ->
+            let q = GeneralizedChiSquare.create [| 1.0 |] [| 1 |] [| 1e300 |] 0.0 1.0
+            Expect.throwsT<FunctionalAsymptoticsException> (fun () -> GeneralizedChiSquare.cdf q 1e300 |> ignore) "cdf at the mean"
+
+        testCase "degrees of freedom up to 2^31 - 1: Ruben (Temme's expansion) agrees with Imhof and with the Edgeworth expansion, within the bounds" <| fun () ->
+            for k in [ 200_001; 2_000_000; 123_456_789; Int32.MaxValue ] do
+                let q = GeneralizedChiSquare.create [| 1.0 |] [| k |] [| 0.0 |] 0.0 1.0
+                let kf = float k
+                for z in [ -6.0; -3.0; -1.0; 0.0; 0.5; 2.0; 5.0 ] do
+                    let x = kf + z * sqrt (2.0 * kf)
+                    let r = GeneralizedChiSquare.cdfWith ruben q x
+                    let i = GeneralizedChiSquare.cdfWith imhof q x
+                    Expect.isLessThanOrEqual (abs (r.Value - i.Value)) (r.ErrorBound + i.ErrorBound + 1e-15) (sprintf "k=%d z=%g: Ruben %.17g vs Imhof %.17g" k z r.Value i.Value)
+                    // The Edgeworth expansion's own error is O(1/k) (about 0.1 / k here).
+                    Expect.isLessThanOrEqual (abs (r.Value - edgeworthChiSquareCdf kf z)) (r.ErrorBound + 1.0 / kf) (sprintf "k=%d z=%g: Ruben vs Edgeworth" k z)
+            // The issue's case: P(chi^2_k <= k) = 1/2 + 1/(3 sqrt(pi k)) + O(k^-3/2) (k/2 = a, Temme's C_0(0) = -1/3).
+            let k = float Int32.MaxValue
+            let q = GeneralizedChiSquare.create [| 1.0 |] [| Int32.MaxValue |] [| 0.0 |] 0.0 1.0
+            let c = GeneralizedChiSquare.cdfWith S q k
+            Expect.isLessThanOrEqual (abs (c.Value - (0.5 + 1.0 / (3.0 * sqrt (Math.PI * k))))) (c.ErrorBound + 1e-12) "P(chi^2_k <= k)"
+
+        testCase "merged equal weights with dofs summing past Int32.MaxValue" <| fun () ->
+            let q = GeneralizedChiSquare.create [| 1.0; 1.0 |] [| Int32.MaxValue; Int32.MaxValue |] [| 0.0; 0.0 |] 0.0 1.0
+            let k = 2.0 * float Int32.MaxValue
+            let c = GeneralizedChiSquare.cdfWith ruben q k
+            Expect.isLessThanOrEqual (abs (c.Value - (0.5 + 1.0 / (3.0 * sqrt (Math.PI * k))))) (c.ErrorBound + 1e-12) "P(chi^2_2k <= 2k)"
+    ]
+
+let tests = testList "Distributions.GeneralizedChiSquare" [ exactCases; failureModes; badInput; properties; scaleAndSize ]

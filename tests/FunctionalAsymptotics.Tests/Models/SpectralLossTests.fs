@@ -62,7 +62,6 @@ let tests =
             let broken = { m with EhessToRhess = fun x _ h _ -> m.Project x h }
             let eigE = Linalg.eigSymDesc (Manifold.hessianMatrix broken mStar egrad (fun z -> z * 2.0)) |> fst
             Expect.isTrue (eigE |> Array.forall (fun e -> abs (e - 2.0) < 1e-12)) "Euclidean-only Hessian is 2 I"
-            eprintfn "SPECTRAL M* (d=%d, k=%d): Riemannian Hessian eigenvalues %A; Euclidean-only (H.10) %A" dd kk eigR (Array.sort eigE)
             // Horizontal lift: L(A) = F(A^T A). At A*, B^T Hess L B = J^T H_R J with J = coordinates of dD(A*) B.
             let aStar = Linalg.zeros kk dd
             for i in 0 .. kk - 1 do aStar.[i, i] <- sqrt cc.[i]

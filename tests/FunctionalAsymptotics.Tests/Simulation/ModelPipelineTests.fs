@@ -7,6 +7,7 @@ open System.IO
 open System.Threading
 open Expecto
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Models
 
 let private tempDir (name: string) =
     let dir = Path.Combine(Path.GetTempPath(), sprintf "fa-pipe-%s-%s" name (Guid.NewGuid().ToString("N")))
@@ -29,9 +30,6 @@ let private convergence (f: ModelFactory) (grid: int[]) (reps: int) =
     let dir = tempDir f.Name
     let model, spec = runGrid f 1.0 grid reps 20261128UL 1 1 dir
     let summary = Engine.summarize model spec (Store.readRecords dir)
-    for g in summary do
-        eprintfn "PIPELINE %s n=%d m=%d R=%d: KS total %.4f, KS pre-training %.4f (band %.4f), p_var %.3f, mean %.4f +- %.4f (limit %.4f)"
-            f.Name g.N g.M g.Reps g.KsTotal g.KsPretrain (band reps) g.PVar g.MeanTotal g.MeanTotalStdErr model.Law.Mean
     let first, last = summary.[0], summary.[summary.Length - 1]
     Expect.isLessThan last.KsTotal first.KsTotal "KS of the total shrinks along n"
     Expect.isLessThan last.KsPretrain first.KsPretrain "KS of the pre-training part shrinks along n"
@@ -42,13 +40,13 @@ let private convergence (f: ModelFactory) (grid: int[]) (reps: int) =
 let tests =
     testList "Simulation.ModelPipelines" [
         test "spectral d=6 k=2: KS distances shrink along n and end inside the band" {
-            convergence ModelPipelines.spectralFactory [| 30; 2000 |] 300
+            convergence (ModelRegistry.simulation "spectral") [| 30; 2000 |] 300
         }
         test "factor d=8 k=2: KS distances shrink along n and end inside the band" {
-            convergence ModelPipelines.factorFactory [| 20; 2000 |] 300
+            convergence (ModelRegistry.simulation "factor") [| 20; 2000 |] 300
         }
         test "parts add up, and merged shards of a real model equal an unsharded run bit for bit" {
-            let f = ModelPipelines.factorFactory
+            let f = (ModelRegistry.simulation "factor")
             let grid = [| 40; 80 |]
             let wholeDir = tempDir "whole"
             let model, whole = runGrid f 2.0 grid 12 7UL 1 1 wholeDir
@@ -63,7 +61,7 @@ let tests =
                          (Engine.summarize model whole (Store.readRecords wholeDir) |> Report.toJson whole) "same JSON"
         }
         test "gmm: the same seed gives the same bits on 1 and 2 threads; parts add up; the pre-training part is near its limit mean" {
-            let f = GaussianMixturePipeline.factory
+            let f = ModelRegistry.simulation "gmm"
             let parameters = ModelFactory.resolve f [ "K", 2.0; "d", 4.0; "population-draws", 4000.0 ]
             let model =
                 GaussianMixturePipeline.create 2 4 2.0 1.0 1.0 4000 2
@@ -127,7 +125,7 @@ let tests =
             Expect.isLessThan (abs (ff - (rows |> Array.averageBy (fun (_, f) -> f * f)))) 1e-13 "mean f*^2"
         }
         test "bad parameters are refused with the argument named" {
-            Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> ModelPipelines.spectral 4 4 1.0 1.0 |> ignore) "k < d"
-            Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException> (fun () -> ModelPipelines.factor 8 2 1 [| 1.0 |] 1.0 1.0 |> ignore) "beta length"
+            Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> SpectralPipeline.create (Spectral.defaultConfig 4 4 1.0) 1.0 |> ignore) "k < d"
+            Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException> (fun () -> FactorPipeline.create { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0 |]; SigmaNu2 = 1.0 } 1.0 |> ignore) "beta length"
         }
     ]

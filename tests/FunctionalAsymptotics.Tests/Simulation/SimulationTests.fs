@@ -7,18 +7,19 @@ open Expecto
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Simulation
+open FunctionalAsymptotics.Models
 
 let private tempDir (name: string) =
     let dir = Path.Combine(Path.GetTempPath(), sprintf "fa-sim-%s-%s" name (Guid.NewGuid().ToString("N")))
     Directory.CreateDirectory dir |> ignore
     dir
 
-let private toyParams = ToyModel.factory.Parameters |> List.map (fun p -> p.Name, p.Default) |> Map.ofList
+let private toyParams = (ModelRegistry.simulation "toy").Parameters |> List.map (fun p -> p.Name, p.Default) |> Map.ofList
 
 let private spec grid reps shard shards =
     { Model = "toy"; Parameters = toyParams; Alpha = 2.0; Seed = 20260601UL; Grid = grid; Reps = reps; Shard = shard; Shards = shards }
 
-let private toy alpha = ToyModel.factory.Create alpha toyParams
+let private toy alpha = (ModelRegistry.simulation "toy").Create alpha toyParams
 
 let private runJson (model: PipelineModel) (s: RunSpec) (dir: string) =
     Engine.summarize model s (Store.readRecords dir) |> Report.toJson s
@@ -144,7 +145,7 @@ let tests =
             }
             test "bad parameters are rejected by name" {
                 Expect.throwsT<InvalidArgumentException> (fun () -> ToyModel.create 2 2 1.0 1.0 1.0 |> ignore) "d <= k"
-                Expect.throwsT<InvalidArgumentException> (fun () -> ModelFactory.resolve ToyModel.factory [ "q", 1.0 ] |> ignore) "unknown"
+                Expect.throwsT<InvalidArgumentException> (fun () -> ModelFactory.resolve (ModelRegistry.simulation "toy") [ "q", 1.0 ] |> ignore) "unknown"
             }
             test "KS distances shrink along the grid and are inside the 1% sampling band at the largest n" {
                 let reps = 400
@@ -213,7 +214,7 @@ let tests =
                 // A kill during a write leaves a torn line: resume must drop it.
                 File.AppendAllText(Path.Combine(dir, Store.RecordsFile), "{\"n\":160,\"r\":29,\"tot")
                 Expect.throwsT<InvalidArgumentException> (fun () -> Engine.run model s dir (opts 2 8) CancellationToken.None |> ignore) "no overwrite without resume"
-                Expect.throwsT<InvalidArgumentException>
+                Expect.throwsT<RunStoreException>
                     (fun () -> Engine.run model { s with Seed = 1UL } dir { opts 2 8 with Resume = true } CancellationToken.None |> ignore) "resume needs the same run"
                 let recomputed = ref 0
                 let counting = { model with Replicate = fun ctx -> Interlocked.Increment(&recomputed.contents) |> ignore; model.Replicate ctx }

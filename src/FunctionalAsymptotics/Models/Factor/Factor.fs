@@ -9,7 +9,7 @@ open FunctionalAsymptotics.Groups
 open FunctionalAsymptotics.Estimation
 open FunctionalAsymptotics.Asymptotics
 
-/// The factor model of Section 6.2 / Appendix I (CASE-STUDIES.md §2): `x = A* h + mu`, `h ~ N(0, I_k)`,
+/// The factor model of Section 6.2 / Appendix I (docs/case-studies.md §2): `x = A* h + mu`, `h ~ N(0, I_k)`,
 /// `mu ~ N(0, I_d)`; downstream `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)`.
 type FactorConfig =
     { /// The loadings `A*` (d x k, full column rank).
@@ -214,6 +214,25 @@ module Factor =
         let v = u.SubMatrix(0, d, 0, k).Transpose() * (cfg.Loadings * DenseVector(cfg.Beta))
         let w = Array.init k (fun i -> v.[i] * v.[i] / (1.0 + lam.[i])) |> Array.sum
         Array.create (d - k) w
+
+    /// Computes a summary of the law on the problem rescaled to unit size and scales the result back.
+    /// Dividing `beta*` by `c` and `sigma_nu^2` by `c^2` divides `y` by `c`, hence `sigma^2`, every weight
+    /// `lambda_j` and the Gram `G` by `c^2` (the law `n(R - sigma^2)` is quadratic in the scale of `y`,
+    /// Theorem 5.1), while the loadings and `V` are unchanged. `c` is the power of two nearest
+    /// `max(max_j |beta*_j|, sigma_nu)`, so both rescalings are exact in floating point; with `c` the
+    /// routes never form the products of huge `beta*` entries that overflow inside the eigensolver.
+    let atUnitScale (summaryOf: FactorConfig -> AsymptoticSummary) (cfg: FactorConfig) : AsymptoticSummary =
+        validate cfg
+        let size = max (cfg.Beta |> Array.fold (fun m b -> max m (abs b)) 0.0) (sqrt cfg.SigmaNu2)
+        if size = 0.0 then summaryOf cfg
+        else
+            let c = Math.ScaleB(1.0, Math.ILogB size)
+            let s = summaryOf { cfg with Beta = cfg.Beta |> Array.map (fun b -> b / c); SigmaNu2 = cfg.SigmaNu2 / c / c }
+            let c2 x = x * c * c
+            { s with
+                Sigma2 = c2 s.Sigma2
+                Weights = Array.map c2 s.Weights
+                Gram = s.Gram.Map(fun g -> c2 g) }
 
     /// A closed-form route as an `AsymptoticSummary` (`d_eff = k`, `d_base = d`).
     let closedSummary (route: string) (cfg: FactorConfig) : AsymptoticSummary =

@@ -5,7 +5,7 @@ open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
-/// The factor model (paper Section 6.2, Appendix I, eq. (I.3); CASE-STUDIES.md §2): parameter
+/// The factor model (paper Section 6.2, Appendix I, eq. (I.3); docs/case-studies.md §2): parameter
 /// `A in R^{d x k}`, `x ~ N(0, I + A A^T)`; `O(k)` acts from the right (`A -> A Q`).
 [<RequireQualifiedAccess>]
 module FactorLoss =

@@ -27,7 +27,7 @@ type EmOptions =
       /// Seed of the starts.
       Seed: int }
 
-/// The pre-training MLE of the centres by EM (paper Section 6.3; CASE-STUDIES.md section 3).
+/// The pre-training MLE of the centres by EM (paper Section 6.3; docs/case-studies.md §3).
 [<RequireQualifiedAccess>]
 module GaussianMixtureEm =
 

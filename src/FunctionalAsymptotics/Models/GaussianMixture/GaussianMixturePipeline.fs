@@ -254,24 +254,3 @@ module GaussianMixturePipeline =
           SigmaSquaredDEff = sigma2 * float limit.DEff
           PopulationMomentError = limit.PretrainMeanStdErr
           Replicate = replicate }
-
-    /// Registry entry `gmm` (parameters K, d, beta, theta-norm, sigma2, population-draws, em-restarts).
-    let factory : ModelFactory =
-        let asInt (name: string) (x: float) =
-            if x <> Math.Round x || x < 1.0 || x > 1e9 then Check.fail name (sprintf "must be a whole number >= 1, got %g" x)
-            int x
-        { Name = "gmm"
-          Summary = "Gaussian mixture with subspace-gated features (Section 6.3), EM pre-training, population moments by per-replicate Monte Carlo"
-          Parameters =
-            [ { Name = "K"; Default = 4.0; Description = "number of components" }
-              { Name = "d"; Default = 20.0; Description = "dimension" }
-              { Name = "beta"; Default = 2.0; Description = "centre scale, U* = beta I_{K,d}" }
-              { Name = "theta-norm"; Default = 1.0; Description = "norm of theta* (1: paper text; 10: authors' code)" }
-              { Name = "sigma2"; Default = 1.0; Description = "downstream noise variance" }
-              { Name = "population-draws"; Default = 200000.0; Description = "draws per replicate for the population moments at the fitted centres" }
-              { Name = "em-restarts"; Default = 2.0; Description = "k-means++ starts of EM" } ]
-          Create =
-            fun alpha p ->
-                create (asInt "K" p.["K"]) (asInt "d" p.["d"]) p.["beta"] p.["theta-norm"] p.["sigma2"]
-                    (asInt "population-draws" p.["population-draws"]) (asInt "em-restarts" p.["em-restarts"])
-                    GaussianMixturePretraining.defaultOptions alpha }

@@ -1,6 +1,7 @@
 namespace FunctionalAsymptotics.Models
 
 open System
+open System.Threading
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
@@ -13,7 +14,7 @@ type MixtureRoute =
     /// label-stratified antithetic draws `z = u_i +- eps`; the reverse-mode `a(x)` in the eigenbasis of
     /// `S(U*)`, the analytic feature-span basis `diag(V_r, 1)` per block, SIMD Gram kernels.
     | Specialised
-    /// The generic horizontal-lift computation (THEORY.md section 3–4) with the trivial vertical space of
+    /// The generic horizontal-lift computation (docs/theory.md section 3–4) with the trivial vertical space of
     /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
     /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
     | Generic
@@ -49,7 +50,7 @@ type MixtureLimit =
       RStar: int
       /// `d_eff = K (r* + 1)`.
       DEff: int
-      /// Numerical rank of the joint Gram of `(psi, a)` (THEORY.md section 4, baseline).
+      /// Numerical rank of the joint Gram of `(psi, a)` (docs/theory.md section 4, baseline).
       DBase: int
       /// Norm of `theta*` used.
       ThetaNorm: float
@@ -93,18 +94,11 @@ module GaussianMixturePretraining =
 
     let private rowMajor (rows: int) (cols: int) (xs: float[]) = DenseMatrix.Create(rows, cols, fun i j -> xs.[i * cols + j]) :> Matrix<float>
 
-    let private spdInverse (name: string) (tol: float) (m: Matrix<float>) : Matrix<float> =
-        let lam, v = Linalg.eigSymDesc m
-        let n = lam.Length
-        if lam.[0] <= 0.0 || lam.[n - 1] <= tol * lam.[0] then
-            raise (RankDeficientException(name, n, lam |> Array.filter (fun l -> l > tol * lam.[0]) |> Array.length))
-        v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
-
     /// `tr(V G)` and the ingredients from moment sums: `V = I^{-1}`, `G = A - C S^{-1} C^T` (exact solve on the span).
     let private evaluate (o: MixtureOptions) (kd: int) (p: int) (fisher: Matrix<float>) (aa: Matrix<float>) (aPsi: Matrix<float>) (psiPsi: Matrix<float>) =
-        let vMat = spdInverse "Fisher information I(U*)" o.ConditionTolerance fisher
+        let vMat = Linalg.inversePd "Fisher information I(U*)" o.ConditionTolerance fisher
         let sInv =
-            try spdInverse "feature Gram E[psi psi^T] on its span" o.ConditionTolerance psiPsi
+            try Linalg.inversePd "feature Gram E[psi psi^T] on its span" o.ConditionTolerance psiPsi
             with :? RankDeficientException as e ->
                 raise (MixtureAssumptionException(sprintf "(iii) rank E[psi psi^T] < K(r*+1) = %d (numerical rank %d)" p e.NumericalRank))
         let g = Linalg.sym (aa - aPsi * sInv * aPsi.Transpose())
@@ -246,8 +240,12 @@ module GaussianMixturePretraining =
     /// The limit-law ingredients of the mixture at `U* = beta I_{K,d}`, `theta*` of norm `o.ThetaNorm`,
     /// by the chosen route. `E||L(Z)||^2 = tr(V G)` (Theorem 5.1, eq. (5.2)); the standard error is the
     /// delete-one-batch jackknife over `o.Batches` independent batches (Fisher and Gram draws both resampled).
-    let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+    /// `progress` counts the `2 o.Batches` Monte Carlo batches (Fisher, then Gram) as they finish; once
+    /// `cancel` is set no further batch starts and `OperationCanceledException` is raised.
+    let estimateWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
         validate o
+        cancel.ThrowIfCancellationRequested()
+        let counter = ProgressCounter(progress, 2 * o.Batches)
         let u = GaussianMixture.uStar k d beta
         let rStar = k - 1
         let pr = GaussianMixture.projector rStar u
@@ -257,7 +255,7 @@ module GaussianMixturePretraining =
         let sw = Diagnostics.Stopwatch.StartNew()
         let fParts = parts o.FisherSamples o.Batches
         let fisherBatches =
-            Array.Parallel.init o.Batches (fun b ->
+            LongRun.parallelInit cancel counter o.Batches (fun b ->
                 match route with
                 | Specialised -> fisherSpecialised u o b fParts.[b]
                 | Generic -> fisherGeneric u o b fParts.[b])
@@ -266,7 +264,7 @@ module GaussianMixturePretraining =
         let adj = GaussianMixture.adjoint pr u theta
         let q = match route with Specialised -> dEff | Generic -> k * (d + 1)
         let gramBatches =
-            Array.Parallel.init o.Batches (fun b ->
+            LongRun.parallelInit cancel counter o.Batches (fun b ->
                 match route with
                 | Specialised -> gramSpecialised u adj dEff o b gParts.[b]
                 | Generic -> gramGeneric u pr theta o b gParts.[b])
@@ -341,13 +339,13 @@ module GaussianMixturePretraining =
           Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = rot * g * rot.Transpose()
           Timings = (tFisher, tGram, tAlg) }
 
+    /// `estimateWith` without cancellation or progress reports.
+    let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+        estimateWith CancellationToken.None LongRun.none route k d beta o
+
     /// The limit law `sigma^2 d_eff + alpha^-1 sum_j lambda_j chi^2_1` (Theorem 5.1) from an estimate.
     let limitLaw (sigma2: float) (alpha: float) (m: MixtureLimit) : LimitLaw =
         LimitLaw.create sigma2 m.DEff alpha m.Weights
-
-    /// Crossover `alpha_0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))` when `d_base > d_eff` (THEORY.md section 4).
-    let alpha0 (sigma2: float) (m: MixtureLimit) : float option =
-        if m.DBase > m.DEff && sigma2 > 0.0 then Some(m.PretrainMean / (sigma2 * float (m.DBase - m.DEff))) else None
 
     /// Figure 2's fixed values (L660–L690): varying `K` uses `d = 30, beta = 2`; varying `d` uses
     /// `K = 4, beta = 2`; varying `beta` uses `K = 4, d = 20`.
@@ -360,12 +358,23 @@ module GaussianMixturePretraining =
 
     /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
     /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
-    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+    /// `progress` counts the Monte Carlo batches of all points (`2 o.Batches` each); once `cancel` is set no
+    /// further batch starts and `OperationCanceledException` is raised.
+    let sweepWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
         Check.nonEmpty "values" values
+        validate o
+        let perPoint = 2 * o.Batches
         values
-        |> Array.map (fun v ->
+        |> Array.mapi (fun i v ->
+            let point =
+                { new IProgress<WorkProgress> with
+                    member _.Report p = progress.Report { Completed = i * perPoint + p.Completed; Total = values.Length * perPoint } }
             match vary with
-            | "K" -> estimate Specialised (int v) d beta o
-            | "d" -> estimate Specialised k (int v) beta o
-            | "beta" -> estimate Specialised k d v o
+            | "K" -> estimateWith cancel point Specialised (int v) d beta o
+            | "d" -> estimateWith cancel point Specialised k (int v) beta o
+            | "beta" -> estimateWith cancel point Specialised k d v o
             | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
+
+    /// `sweepWith` without cancellation or progress reports.
+    let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
+        sweepWith CancellationToken.None LongRun.none vary values k d beta o

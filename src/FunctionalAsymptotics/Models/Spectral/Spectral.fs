@@ -9,7 +9,7 @@ open FunctionalAsymptotics.Groups
 open FunctionalAsymptotics.Estimation
 open FunctionalAsymptotics.Asymptotics
 
-/// The linear spectral contrastive model of Section 6.1 / Appendix H (CASE-STUDIES.md §1) in the diagonal
+/// The linear spectral contrastive model of Section 6.1 / Appendix H (docs/case-studies.md §1) in the diagonal
 /// setting of App. H.7: `Sigma_pre = diag(a)`, `Sigma_pre^+ = C = diag(c)`, `lambda_i = c_i / a_i` (the k largest first),
 /// `mu_down = N(0, I_d)`, `f*(x) = beta*^T A* x`, `A* = [diag(sqrt c_i / a_i), 0]` (Lemma H.1:
 /// `M* = diag(c_i / a_i^2)` on the top k). The paper's example is `a = 1`, `c_i = 1/i`.
@@ -75,7 +75,7 @@ module Spectral =
         for i in 0 .. cfg.K - 1 do a.[i, i] <- sqrt cfg.C.[i] / cfg.SigmaPre.[i]
         a
 
-    /// A packed pre-training sample `[x; x+; x-]` (jointly Gaussian construction of CASE-STUDIES.md §1,
+    /// A packed pre-training sample `[x; x+; x-]` (jointly Gaussian construction of docs/case-studies.md §1,
     /// generalised to `Sigma_pre = diag(a)`): `x = a^{1/2} xi1`, `x+ = (c / a) x + (a - c^2 / a)^{1/2} xi2`,
     /// `x- = a^{1/2} xi3`, so `E[x x^T] = E[x+ x+^T] = diag(a)`, `E[x+ x^T] = diag(c)`.
     let sample (cfg: SpectralConfig) (rng: Random) : float[] =

@@ -5,7 +5,7 @@ open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
-/// Linear spectral contrastive pre-training (paper Section 6.1, eq. (6.2); Appendix H; CASE-STUDIES.md §1).
+/// Linear spectral contrastive pre-training (paper Section 6.1, eq. (6.2); Appendix H; docs/case-studies.md §1).
 /// Parameter `A in R^{k x d}`; one sample `z = (x, x+, x-)`; `O(k)` acts from the left, `rho(Q) = Q`.
 [<RequireQualifiedAccess>]
 module SpectralLoss =
@@ -42,7 +42,7 @@ module SpectralLoss =
     let populationGradient (sigma: Matrix<float>) (sigmaPlus: Matrix<float>) (a: Matrix<float>) : Matrix<float> =
         a * sigmaPlus * -4.0 + (a * sigma * a.Transpose()) * a * sigma * 4.0
 
-    /// A packed sample `[x; x+; x-]` from the Gaussian construction of CASE-STUDIES.md §1:
+    /// A packed sample `[x; x+; x-]` from the Gaussian construction of docs/case-studies.md §1:
     /// `x ~ N(0, I)`, `x+ = C x + (I - C^2)^{1/2} w`, `x- ~ N(0, I)`, for diagonal `C = diag(c)`, `|c_i| <= 1`.
     let sampleGaussian (c: float[]) (rng: Random) : float[] =
         let d = c.Length

@@ -1,12 +1,16 @@
-namespace FunctionalAsymptotics.Simulation
+namespace FunctionalAsymptotics.Models
 
 open System
 open MathNet.Numerics.LinearAlgebra
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Estimation
+open FunctionalAsymptotics.Groups
+open FunctionalAsymptotics.Simulation
 
-/// A linear-Gaussian toy model whose limit law is known in closed form, for tests and as an example of
-/// a `PipelineModel`.
+/// A linear-Gaussian toy model whose limit law is known in closed form, for tests and as the smallest
+/// example of a `Model` (its specification goes through the generic engine; route `closed` is the law
+/// below).
 ///
 /// - Pre-training: `m` i.i.d. matrices `Z_j ~ W* + s N(0, I_{d x k})`; the estimator is their mean
 ///   `W_m`, which is exactly `W* + (s / sqrt m) N(0, I)`. The replicate draws this sufficient statistic
@@ -43,6 +47,12 @@ module ToyModel =
         let q = evd.EigenVectors
         q * Matrix<float>.Build.DiagonalOfDiagonalArray(inverted) * q.Transpose()
 
+    /// `theta*` proportional to `(1, 1/2, ..., 1/k)` with unit norm.
+    let thetaStar (k: int) : float[] =
+        let raw = Array.init k (fun i -> 1.0 / float (i + 1))
+        let norm = sqrt (raw |> Array.sumBy (fun t -> t * t))
+        raw |> Array.map (fun t -> t / norm)
+
     /// The toy model for ambient dimension `d`, feature dimension `k < d`, pre-training noise `s > 0`,
     /// label noise `sigma > 0`, at ratio `alpha > 0`.
     let create (d: int) (k: int) (s: float) (sigma: float) (alpha: float) : PipelineModel =
@@ -52,9 +62,7 @@ module ToyModel =
         Check.positive "sigma" sigma
         Check.positive "alpha" alpha
         let sigma2 = sigma * sigma
-        let thetaRaw = Array.init k (fun i -> 1.0 / float (i + 1))
-        let thetaNorm = sqrt (thetaRaw |> Array.sumBy (fun t -> t * t))
-        let thetaStar = thetaRaw |> Array.map (fun t -> t / thetaNorm)
+        let thetaStar = thetaStar k
         // beta* = W* theta* with W* = I_{d,k}.
         let betaStar = Array.init d (fun i -> if i < k then thetaStar.[i] else 0.0)
         let law = LimitLaw.create sigma2 k alpha (Array.create (d - k) (s * s))
@@ -103,19 +111,66 @@ module ToyModel =
             { Total = pretrain + leakScaled + variance; Pretrain = pretrain; Leak = leakScaled; Variance = variance }
         { Name = Name; Law = law; SigmaSquaredDEff = sigma2 * float k; PopulationMomentError = 0.0; Replicate = replicate }
 
+    /// `W* = I_{d,k}`.
+    let wStar (d: int) (k: int) : Matrix<float> = Matrix<float>.Build.Dense(d, k, fun i j -> if i = j then 1.0 else 0.0)
+
+    /// The specification: per-sample loss `l(W; Z) = ||W - Z||_F^2 / 2` with `Z ~ W* + s N(0, I_{d x k})`
+    /// (so the minimiser of `E l` is `W*` and the empirical minimiser is the mean of the `Z_j`), the trivial
+    /// group (the minimiser is unique), features `psi(x, W) = W^T x` under `x ~ N(0, I_d)`, `theta*`, `sigma^2`.
+    /// Exact population moments: `nabla L(W) = W - W*`, `nabla^2 L = I`, uncentred score covariance
+    /// `E[<b_i, W - Z><b_j, W - Z>] = s^2 <b_i, b_j> + <b_i, W - W*><b_j, W - W*>`.
+    let spec (d: int) (k: int) (s: float) (sigma: float) : ModelSpec<Matrix<float>> =
+        if k < 1 then Check.fail "k" (sprintf "must be >= 1, got %d" k)
+        if d <= k then Check.fail "d" (sprintf "must exceed k = %d, got %d" k d)
+        Check.positive "s" s
+        Check.positive "sigma" sigma
+        let w0 = wStar d k
+        { Name = sprintf "toy(d=%d, k=%d, s=%g)" d k s
+          Action = GroupAction.trivial d k k
+          WStar = w0
+          Pretraining =
+            { Loss = fun w z -> let r = w - z in 0.5 * Linalg.inner r r
+              Gradient = Some(fun w z -> w - z)
+              HessianVector = Some(fun _ _ v -> v.Clone())
+              Sample = fun rng -> w0 + Linalg.randn rng d k * s }
+          Population =
+            Some
+                { Gradient = fun w -> w - w0
+                  HessianVector = fun _ v -> v.Clone()
+                  ScoreCovariance =
+                    fun w basis ->
+                        let g = w - w0
+                        Matrix<float>.Build.Dense(basis.Length, basis.Length, fun i j ->
+                            s * s * Linalg.inner basis.[i] basis.[j] + Linalg.inner basis.[i] g * Linalg.inner basis.[j] g) }
+          Representation =
+            LinearGaussian
+                { FeatureMatrix = fun w -> w.Transpose()
+                  FeatureDifferential = fun _ e -> e.Transpose()
+                  DownstreamCovariance = Linalg.eye d }
+          ThetaStar = thetaStar k
+          Sigma2 = sigma * sigma }
+
+    /// Route `closed`: `E_alpha = sigma^2 k + alpha^-1 s^2 chi^2_{d-k}` (`d_eff = k`, `d_base = d`).
+    let closedSummary (d: int) (k: int) (s: float) (sigma: float) : AsymptoticSummary =
+        { Route = "closed"; DEff = k; DBase = d; Sigma2 = sigma * sigma
+          Gram = Linalg.zeros 0 0; Covariance = Linalg.zeros 0 0; Weights = Array.create (d - k) (s * s) }
+
+    /// The toy model as a `Model` (routes `horizontal` and `closed`, simulation adapter `create`).
+    let model (d: int) (k: int) (s: float) (sigma: float) : Model<Matrix<float>> =
+        { Model.ofSpec (spec d k s sigma) with
+            ClosedForms = [ { Route = "closed"; Description = "sigma^2 k + alpha^-1 s^2 chi^2_{d-k}"; Compute = fun () -> closedSummary d k s sigma } ]
+            Simulation = Some(create d k s sigma) }
+
     /// The registry entry `toy` (parameters `d`, `k`, `s`, `sigma`).
-    let factory : ModelFactory =
-        let asInt (name: string) (x: float) =
-            if x <> Math.Round x || x < 0.0 || x > 1e6 then Check.fail name (sprintf "must be a whole number, got %g" x)
-            int x
-        {
-            Name = Name
-            Summary = "linear-Gaussian toy: W^T x features, Gaussian pre-training error; limit sigma^2 k + s^2 chi^2_{d-k} / alpha"
-            Parameters =
-                [ { Name = "d"; Default = 6.0; Description = "ambient dimension of the design x" }
-                  { Name = "k"; Default = 2.0; Description = "feature dimension (d_eff), < d" }
-                  { Name = "s"; Default = 1.0; Description = "pre-training noise scale (per-sample sd of W)" }
-                  { Name = "sigma"; Default = 1.0; Description = "downstream label noise sd" } ]
-            Create =
-                fun alpha p -> create (asInt "d" p.["d"]) (asInt "k" p.["k"]) p.["s"] p.["sigma"] alpha
-        }
+    let entry : ModelEntry =
+        { Name = Name
+          Summary = "linear-Gaussian toy: W^T x features, Gaussian pre-training error; limit sigma^2 k + s^2 chi^2_{d-k} / alpha"
+          Parameters =
+            [ { Name = "d"; Default = 6.0; Description = "ambient dimension of the design x" }
+              { Name = "k"; Default = 2.0; Description = "feature dimension (d_eff), < d" }
+              { Name = "s"; Default = 1.0; Description = "pre-training noise scale (per-sample sd of W)" }
+              { Name = "sigma"; Default = 1.0; Description = "downstream label noise sd" } ]
+          Create =
+            fun p ->
+                model (ModelParameter.whole "d" 0 1_000_000 p.["d"]) (ModelParameter.whole "k" 0 1_000_000 p.["k"]) p.["s"] p.["sigma"]
+                |> Model.instance }
