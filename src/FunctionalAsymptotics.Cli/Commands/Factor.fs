@@ -93,6 +93,7 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs
             (match args.TryGetResult Loadings with Some p -> sprintf "--loadings %s" p | None -> sprintf "--d %d --k %d --seed %d" (args.GetResult D) (args.GetResult K) (args.GetResult Seed))
             (String.Join(",", beta |> Array.map format)) (format sigmaNu2) (format alpha)
     let route = args.GetResult(Route, "horizontal")
+    requireOffered route (tooSlow cfg)
     compute "the factor limit law" inputs (fun () ->
         let progress = progressLines err "factor" (not (args.Contains Json || args.Contains Quiet))
         let s = summary progress route cfg

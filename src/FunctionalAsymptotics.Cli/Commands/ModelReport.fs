@@ -57,6 +57,13 @@ let horizontalTooSlow (parameters: int) =
         Some(sprintf "%d parameters > %d: run it alone with --route horizontal (it takes minutes at this size)" parameters compareHorizontalParameters)
     else None
 
+/// A route asked with `--route` that is not offered at this size (`tooSlow` gives a reason for the
+/// descriptor route above its size limit) is bad usage: exit 2 with the reason, before any work.
+let requireOffered (route: string) (tooSlow: string -> string option) =
+    match route with
+    | "descriptor" -> tooSlow route |> Option.iter (fun reason -> usage (sprintf "--route descriptor: %s" reason))
+    | _ -> ()
+
 /// The progress callback of a model command: lines `fa COMMAND [t s]: ...` on `err` once the computation
 /// has run for half a second (short runs stay silent), nothing when `enabled` is false (`--json`, `--quiet`).
 let progressLines (err: TextWriter) (command: string) (enabled: bool) : string -> unit =

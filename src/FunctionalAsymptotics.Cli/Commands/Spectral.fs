@@ -55,6 +55,7 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralAr
     let route = args.GetResult(Route, "horizontal")
     let cfg = Spectral.defaultConfig d k sigma2
     let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
+    requireOffered route (tooSlow cfg)
     compute "the spectral limit law" inputs (fun () ->
         let progress = progressLines err "spectral" (not (args.Contains Json || args.Contains Quiet))
         let s = summary progress route cfg
