@@ -14,11 +14,7 @@ open FunctionalAsymptotics.Models
 
 let private relative (a: Matrix<float>) (b: Matrix<float>) = Linalg.norm (a - b) / max (Linalg.norm b) 1e-300
 
-let private agree (tol: float) (a: AsymptoticSummary) (b: AsymptoticSummary) =
-    let disc = AsymptoticSummary.weightDiscrepancy a b
-    Expect.isLessThan disc tol (sprintf "%s vs %s: %A vs %A (discrepancy %g)" a.Route b.Route a.Weights b.Weights disc)
-    Expect.equal a.DEff b.DEff "d_eff"
-    Expect.equal a.DBase b.DBase "d_base"
+let private agree = TwoStageTests.agree
 
 let tests =
     testList "Asymptotics.LowRankRoute" [
