@@ -143,7 +143,35 @@ type MixtureKernelBench() =
     [<Benchmark>] member _.SoftmaxReference() = MixtureKernels.SoftmaxInPlaceReference(Span scores)
     [<Benchmark>] member _.AdjointFeatureGradient() = GaussianMixture.adjointGradientIn false adj (ReadOnlySpan z) (Span grad) (Span phi) scratch
 
+/// The matrix-free horizontal route (`TwoStage.horizontal`, issue 12) at real dimensions: the scaling table
+/// of docs/two-stage-engine.md. `Case` is `model-d-k`; factor loadings are `Factor.drawLoadings 1 d k`.
+/// Slow cases (seconds each): run with `--warmupCount 1 --iterationCount 3 --strategy Monitoring`; d = 500
+/// exceeds the in-process toolchain's time limit and is timed with the CLI (docs/two-stage-engine.md).
+type HorizontalRouteBenchmarks() =
+    let mutable run : unit -> float = fun () -> 0.0
+    /// `model-d-k`.
+    [<Params("spectral-50-4", "spectral-50-10", "spectral-100-10", "spectral-200-10", "factor-50-10", "factor-100-10", "factor-200-10")>]
+    member val Case = "spectral-50-4" with get, set
+
+    /// Builds the model specification of the case.
+    [<GlobalSetup>]
+    member this.Setup() =
+        let parts = this.Case.Split('-')
+        let d, k = int parts.[1], int parts.[2]
+        run <-
+            match parts.[0] with
+            | "spectral" ->
+                let sp = Spectral.spec (Spectral.defaultConfig d k 1.0)
+                fun () -> FunctionalAsymptotics.Asymptotics.AsymptoticSummary.pretrainMean (FunctionalAsymptotics.Asymptotics.TwoStage.horizontal sp)
+            | _ ->
+                let sp = Factor.spec { Loadings = Factor.drawLoadings 1 d k; Beta = Array.create k 1.0; SigmaNu2 = 1.0 }
+                fun () -> FunctionalAsymptotics.Asymptotics.AsymptoticSummary.pretrainMean (FunctionalAsymptotics.Asymptotics.TwoStage.horizontal sp)
+
+    /// The whole horizontal route (weights, `d_eff`, `d_base`).
+    [<Benchmark>]
+    member _.Horizontal() = run ()
+
 [<EntryPoint>]
 let main argv =
-    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench> |]).Run(argv, inProcessShort) |> ignore
+    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks> |]).Run(argv, inProcessShort) |> ignore
     0

@@ -42,6 +42,7 @@ let allTests =
         Cli.ModelCommandTests.tests
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
+        Asymptotics.LowRankRouteTests.tests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
         Simulation.StoreTests.tests

@@ -22,6 +22,8 @@ type FactorArgs =
     | [<Mandatory; Unique>] Sigma_Nu2 of sigmaNu2: string
     | [<Mandatory; Unique>] Alpha of alpha: string
     | [<Unique>] Route of string
+    | [<Unique>] Compare
+    | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -34,7 +36,9 @@ type FactorArgs =
             | Sigma_Nu2 _ -> "variance of nu; sigma^2 = sigma_nu^2 + beta*^T (I + A*^T A*)^-1 beta* is derived."
             | Alpha _ -> "alpha = m / n > 0."
             | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.4) or paper (printed Cor. 6.4)."
-            | Json -> "print one JSON object."
+            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Quiet -> "no progress lines on stderr."
+            | Json -> "print one JSON object (no progress lines)."
 
 /// Reads a CSV of numbers (d rows, k columns, invariant culture, no header).
 let readLoadings (path: string) =
@@ -48,17 +52,8 @@ let readLoadings (path: string) =
     if rows |> Array.exists (fun r -> r.Length <> k) then usage "--loadings: every row must have the same number of columns"
     DenseMatrix.OfRowArrays rows :> MathNet.Numerics.LinearAlgebra.Matrix<float>
 
-/// The summary of one route, computed at unit scale (`Factor.atUnitScale`).
-let summary (route: string) (cfg: FactorConfig) : AsymptoticSummary =
-    cfg |> Factor.atUnitScale (fun cfg ->
-        match route with
-        | "horizontal" -> TwoStage.horizontal (Factor.spec cfg)
-        | "descriptor" -> DescriptorRoute.compute (Factor.spec cfg) (Factor.descriptorModel cfg)
-        | "closed" | "paper" -> Factor.closedSummary route cfg
-        | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other))
-
 /// Runs `fa factor` on parsed options.
-let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
+let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs>) : int =
     let loadings =
         match args.TryGetResult Loadings, args.TryGetResult D, args.TryGetResult K, args.TryGetResult Seed with
         | Some path, None, None, None -> readLoadings path
@@ -82,15 +77,14 @@ let runParsed (out: TextWriter) (args: ParseResults<FactorArgs>) : int =
             (match args.TryGetResult Loadings with Some p -> sprintf "--loadings %s" p | None -> sprintf "--d %d --k %d --seed %d" (args.GetResult D) (args.GetResult K) (args.GetResult Seed))
             (String.Join(",", beta |> Array.map format)) (format sigmaNu2) (format alpha)
     let route = args.GetResult(Route, "horizontal")
-    compute "the factor limit law" inputs (fun () ->
-        present out (args.Contains Json) "factor" inputs alpha route (fun r -> summary r cfg) (fun s ->
-            { Reference = "Ge et al. 2024, Thm 4.4"
-              Bound = Factor.geBound cfg alpha
-              PretrainTerm = Factor.gePretrainTerm cfg
-              ImprovementFactor = Factor.geImprovement cfg (AsymptoticSummary.pretrainMean s) }))
+    let model = FactorModel.create cfg
+    let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
+    // Each route at unit scale (`Factor.atUnitScale`: beta* divided by a power of two, the weights scaled back).
+    present out err options "factor" inputs alpha route model (fun progress r ->
+        cfg |> Factor.atUnitScale (fun scaled -> (Model.lawWith progress r (FactorModel.create scaled)).Summary))
 
 /// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
     handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<FactorArgs>(programName = "fa factor")
-        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))
+        runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

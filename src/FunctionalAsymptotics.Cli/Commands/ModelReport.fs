@@ -6,6 +6,8 @@ open System.Globalization
 open System.IO
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Cli.Common
 
 /// Raises `Common.UsageError` (a bad option value or inconsistent options: one line on stderr, exit code 2).
 let usage (message: string) : 'T = FunctionalAsymptotics.Cli.Common.usageError message
@@ -16,16 +18,36 @@ let maxDimension = 500
 /// The quantile levels reported.
 let levels = [| 0.05; 0.25; 0.5; 0.75; 0.95; 0.99 |]
 
-/// Prior-art comparison: reference, bound, its pre-training term, the improvement factor.
-type PriorArt =
-    { /// The cited theorem.
-      Reference: string
-      /// The whole bound (constants and logs dropped).
-      Bound: float
-      /// Its pre-training term (the coefficient of `alpha^-1`).
-      PretrainTerm: float
-      /// `PretrainTerm / E||L(Z)||^2` of the reported route.
-      ImprovementFactor: float }
+/// The routes of the model commands (`--route`, `--compare`).
+let routes = [ "horizontal"; "descriptor"; "closed"; "paper" ]
+
+/// `--compare` runs the horizontal route (when it is not the reported one) up to this many parameters
+/// `q0`; it takes a few seconds of CPU at `q0 = 2000` (docs/two-stage-engine.md, scaling table).
+let compareHorizontalParameters = 2500
+
+/// The reason `--compare` skips the horizontal route for `q0` parameters, if it does.
+let horizontalTooSlow (parameters: int) =
+    if parameters > compareHorizontalParameters then
+        Some(sprintf "%d parameters > %d: run it alone with --route horizontal (it takes minutes at this size)" parameters compareHorizontalParameters)
+    else None
+
+/// A route asked with `--route` that is not offered at this size (`tooSlow` gives a reason for the
+/// descriptor route above its size limit) is bad usage: exit 2 with the reason, before any work.
+let requireOffered (route: string) (tooSlow: string -> string option) =
+    match route with
+    | "descriptor" -> tooSlow route |> Option.iter (fun reason -> usage (sprintf "--route descriptor: %s" reason))
+    | _ -> ()
+
+/// The progress callback of a model command: lines `fa COMMAND [t s]: ...` on `err` once the computation
+/// has run for half a second (short runs stay silent), nothing when `enabled` is false (`--json`, `--quiet`).
+let progressLines (err: TextWriter) (command: string) (enabled: bool) : string -> unit =
+    if not enabled then ignore
+    else
+        let clock = Diagnostics.Stopwatch.StartNew()
+        let gate = obj ()
+        fun line ->
+            if clock.Elapsed.TotalSeconds >= 0.5 then
+                lock gate (fun () -> err.WriteLine(sprintf "fa %s [%.1f s]: %s" command clock.Elapsed.TotalSeconds line))
 
 /// Everything a model command reports.
 type Report =
@@ -37,8 +59,8 @@ type Report =
       Alpha: float
       /// The prior-art comparison.
       PriorArt: PriorArt
-      /// Other routes' weight discrepancy relative to the reported one (route, discrepancy, E||L||^2).
-      Comparisons: (string * float * float)[] }
+      /// Other routes compared with the reported one (`--compare`; empty otherwise).
+      Comparisons: RouteComparison[] }
 
 let private num (x: float) =
     if Double.IsFinite x then x.ToString("R", CultureInfo.InvariantCulture) else "null"
@@ -109,26 +131,52 @@ let human (out: TextWriter) (r: Report) =
         row (sprintf "quantile %g of E_alpha" p) (num (LimitLaw.quantile law p))
     row "alpha0 (crossover)" (match AsymptoticSummary.alpha0 s with Some a -> num a | None -> "none (d_base <= d_eff)")
     row ("prior art: " + r.PriorArt.Reference) (sprintf "bound %s, pre-training term %s, improvement factor %s" (num r.PriorArt.Bound) (num r.PriorArt.PretrainTerm) (num r.PriorArt.ImprovementFactor))
-    out.WriteLine "Routes (weights compared with the reported route):"
-    for (route, disc, mean) in r.Comparisons do
-        row route (sprintf "E||L(Z)||^2 = %s, max relative weight difference %s" (num mean) (if Double.IsFinite disc then disc.ToString("0.##e+0", CultureInfo.InvariantCulture) else "different number of weights"))
-    for (route, disc, _) in r.Comparisons do
-        if not (disc <= 1e-8) then
-            out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
+    if r.Comparisons.Length > 0 then
+        out.WriteLine "Routes (weights compared with the reported route):"
+        for c in r.Comparisons do
+            match c with
+            | Compared(route, disc, mean) ->
+                row route (sprintf "E||L(Z)||^2 = %s, max relative weight difference %s" (num mean) (if Double.IsFinite disc then disc.ToString("0.##e+0", CultureInfo.InvariantCulture) else "different number of weights"))
+            | NotRun(route, reason) -> row route ("not run: " + reason)
+        for c in r.Comparisons do
+            match c with
+            | Compared(route, disc, _) when not (disc <= 1e-8) ->
+                out.WriteLine(sprintf "Note: route '%s' disagrees with route '%s' (see docs/errata.md)." route s.Route)
+            | _ -> ()
 
-/// The routes a model command reports and compares.
-let routes = [| "horizontal"; "descriptor"; "closed"; "paper" |]
+/// Why `--compare` does not run a route for `model` at its size (`None`: it runs): the descriptor route
+/// above its size limit, the horizontal route (when it is not the reported one) above
+/// `compareHorizontalParameters`.
+let tooSlow (model: Model<'Z>) (route: string) : string option =
+    match route with
+    | "horizontal" -> horizontalTooSlow (model.Spec.WStar.RowCount * model.Spec.WStar.ColumnCount)
+    | _ -> Model.notOffered route model
 
-/// Computes the reported `route` and its comparison with the other routes (`summaryOf`), checks that every
-/// printed number is finite (`checkFinite`), and prints the JSON object (`asJson`) or the table. Returns 0.
-let present (out: TextWriter) (asJson: bool) (model: string) (inputs: string) (alpha: float) (route: string)
-            (summaryOf: string -> AsymptoticSummary) (priorArt: AsymptoticSummary -> PriorArt) : int =
-    let s = summaryOf route
-    let comparisons =
-        routes
-        |> Array.filter ((<>) route)
-        |> Array.map (fun r -> let o = summaryOf r in r, AsymptoticSummary.weightDiscrepancy s o, AsymptoticSummary.pretrainMean o)
-    let report = { Model = model; Summary = s; Alpha = alpha; Comparisons = comparisons; PriorArt = priorArt s }
-    checkFinite inputs report
-    if asJson then out.WriteLine(json report) else human out report
-    0
+/// Options every model command shares.
+type Presentation =
+    { /// Print one JSON object (`--json`).
+      Json: bool
+      /// No progress lines (`--quiet`).
+      Quiet: bool
+      /// Compare with the other routes (`--compare`).
+      Compare: bool }
+
+/// Computes `route` of `model` (the law of `name` at `alpha`; `inputs` names the options in error messages)
+/// through `lawOf progress route` (usually `Model.lawWith`), compares it with the other routes when asked,
+/// checks that every printed number is finite and prints the JSON object or the table. Returns 0.
+let present (out: TextWriter) (err: TextWriter) (options: Presentation) (name: string) (inputs: string) (alpha: float) (route: string)
+            (model: Model<'Z>) (lawOf: (string -> unit) -> string -> AsymptoticSummary) : int =
+    if not (List.contains route routes) then usage (sprintf "--route: must be %s, got '%s'" (String.Join(", ", routes)) route)
+    requireOffered route (tooSlow model)
+    compute (sprintf "the %s limit law" name) inputs (fun () ->
+        let progress = progressLines err name (not (options.Json || options.Quiet))
+        let s = lawOf progress route
+        let comparisons = if options.Compare then RouteComparison.against routes s (tooSlow model) (lawOf progress) else [||]
+        let priorArt =
+            match model.PriorArt with
+            | Some p -> p alpha (AsymptoticSummary.pretrainMean s)
+            | None -> { Reference = "none"; Bound = nan; PretrainTerm = nan; ImprovementFactor = nan }
+        let report = { Model = name; Summary = s; Alpha = alpha; Comparisons = comparisons; PriorArt = priorArt }
+        checkFinite inputs report
+        if options.Json then out.WriteLine(json report) else human out report
+        0)

@@ -15,6 +15,8 @@ type SpectralArgs =
     | [<Mandatory; Unique>] Alpha of alpha: string
     | [<Mandatory; Unique>] Sigma2 of sigma2: string
     | [<Unique>] Route of string
+    | [<Unique>] Compare
+    | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -24,18 +26,12 @@ type SpectralArgs =
             | Alpha _ -> "alpha = m / n > 0."
             | Sigma2 _ -> "downstream noise variance sigma^2 >= 0."
             | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
-            | Json -> "print one JSON object."
-
-/// The summary of one route.
-let summary (route: string) (cfg: SpectralConfig) : AsymptoticSummary =
-    match route with
-    | "horizontal" -> TwoStage.horizontal (Spectral.spec cfg)
-    | "descriptor" -> DescriptorRoute.compute (Spectral.spec cfg) (Spectral.descriptorModel cfg)
-    | "closed" | "paper" -> Spectral.closedSummary route cfg
-    | other -> usage (sprintf "--route: must be horizontal, descriptor, closed or paper, got '%s'" other)
+            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Quiet -> "no progress lines on stderr."
+            | Json -> "print one JSON object (no progress lines)."
 
 /// Runs `fa spectral` on parsed options.
-let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
+let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     let d, k = args.GetResult D, args.GetResult K
     if d < 2 || k < 1 || k >= d then usage (sprintf "--d/--k: need 1 <= k < d, got d = %d, k = %d" d k)
     Require.intBetween "--d" 2 maxDimension d |> ignore
@@ -44,15 +40,12 @@ let runParsed (out: TextWriter) (args: ParseResults<SpectralArgs>) : int =
     let route = args.GetResult(Route, "horizontal")
     let cfg = Spectral.defaultConfig d k sigma2
     let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
-    compute "the spectral limit law" inputs (fun () ->
-        present out (args.Contains Json) "spectral" inputs alpha route (fun r -> summary r cfg) (fun s ->
-            { Reference = "Cabannes et al. 2023, Thm 4"
-              Bound = Spectral.cabannesBound cfg alpha
-              PretrainTerm = Spectral.cabannesPretrainTerm cfg
-              ImprovementFactor = Spectral.cabannesImprovement cfg (AsymptoticSummary.pretrainMean s) }))
+    let model = SpectralModel.create cfg
+    let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
+    present out err options "spectral" inputs alpha route model (fun progress r -> (Model.lawWith progress r model).Summary)
 
 /// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =
     handle { Out = out; Error = err } (fun () ->
         let parser = ArgumentParser.Create<SpectralArgs>(programName = "fa spectral")
-        runParsed out (parser.ParseCommandLine(argv, raiseOnUsage = true)))
+        runParsed out err (parser.ParseCommandLine(argv, raiseOnUsage = true)))

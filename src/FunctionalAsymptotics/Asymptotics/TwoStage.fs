@@ -197,11 +197,29 @@ module TwoStage =
           Covariance = sandwich.Covariance
           Weights = weightsOf sandwich.Covariance g }
 
-    /// The horizontal-lift route with the closed-form population sandwich (`Sandwich.population`). The
-    /// irregular case is detected before the sandwich is formed.
-    let horizontal (spec: ModelSpec<'Z>) : AsymptoticSummary =
-        checkRegular spec
-        horizontalWith (Sandwich.population spec) spec
+    /// The horizontal-lift route with the closed-form population moments, reporting progress lines. For a
+    /// linear-Gaussian representation with non-singular `Sigma(w*)` (always regular) it is the matrix-free
+    /// `LowRankRoute`: then `Gram` is the identity and `Covariance` is `R V_h R^T` in the r coordinates
+    /// `y = R v` of `G = R^T R` (so `tr(V G)` and the weights are unchanged). Otherwise the irregular case is
+    /// detected first and the dense sandwich (`Sandwich.population`) is used, in horizontal-basis coordinates.
+    let horizontalWithProgress (progress: string -> unit) (spec: ModelSpec<'Z>) : AsymptoticSummary =
+        match LowRankRoute.tryCompute progress spec with
+        | Some sol ->
+            let gram = Linalg.eye sol.Projected.RowCount
+            { Route = "horizontal"
+              DEff = sol.DEff
+              DBase = sol.DBase
+              Sigma2 = spec.Sigma2
+              Gram = gram
+              Covariance = sol.Projected
+              Weights = weightsOf sol.Projected gram }
+        | None ->
+            checkRegular spec
+            horizontalWith (Sandwich.population spec) spec
+
+    /// The horizontal-lift route with the closed-form population moments (`horizontalWithProgress`
+    /// without progress lines).
+    let horizontal (spec: ModelSpec<'Z>) : AsymptoticSummary = horizontalWithProgress ignore spec
 
 /// The pre-training problem written on an explicit descriptor manifold (paper Section 6, Appendices H–I):
 /// the population loss `F(Omega)` with its Euclidean gradient and Hessian in the ambient space, the
@@ -232,9 +250,28 @@ module DescriptorRoute =
     /// Step of the section derivative (along `Retract Omega* (h t)`, unit `t`).
     let defaultSectionStep = 1e-2
 
-    /// The route; raises `InvalidArgumentException` if `s(Omega*)` is not `w*`, `NotIdentifiableException`
+    /// The largest descriptor-manifold dimension for which the route is offered. The route is dense by
+    /// design (an explicit tangent basis, the Riemannian Hessian as a matrix, finite-difference section
+    /// derivatives per basis element, the model's score covariance in that basis); it is an independent
+    /// check at moderate sizes, and `TwoStage.horizontal` is the route at real dimensions. Measured
+    /// (docs/two-stage-engine.md): spectral `d = 16, k = 4` (dimension 58) takes about 9 s of CPU time.
+    let maxDimension = 60
+
+    /// Why the route is not offered for `model` (`None` when it is): its manifold dimension exceeds
+    /// `maxDimension`.
+    let notOffered (model: DescriptorModel) : string option =
+        let n = model.Manifold.Dimension
+        if n > maxDimension then
+            Some(sprintf "the descriptor route is offered up to manifold dimension %d, got %d (use the horizontal route)" maxDimension n)
+        else None
+
+    /// The route; raises `InvalidArgumentException` above `maxDimension` (before any work) or if
+    /// `s(Omega*)` is not `w*`, `NotIdentifiableException`
     /// if the Riemannian Hessian is singular, `IrregularCaseException` in the irregular case.
     let compute (spec: ModelSpec<'Z>) (model: DescriptorModel) : AsymptoticSummary =
+        match notOffered model with
+        | Some reason -> raise (InvalidArgumentException("model.Manifold", reason))
+        | None -> ()
         TwoStage.checkRegular spec
         let m = model.Manifold
         let omega = model.OmegaStar

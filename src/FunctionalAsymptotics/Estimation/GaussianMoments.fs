@@ -2,6 +2,7 @@ namespace FunctionalAsymptotics.Estimation
 
 open System
 open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// One term `c * prod_i (xi^T Q_i xi)` of a polynomial in Gaussian quadratic forms, `xi ~ N(0, I_n)`,
@@ -11,6 +12,50 @@ type QuadraticTerm =
       Coefficient: float
       /// The symmetric matrices `Q_i` of the factors `xi^T Q_i xi`.
       Forms: Matrix<float>[] }
+
+/// A d x d matrix `diag(Diagonal) + Left Right^T` (`Left`, `Right` d x m), applied in `O(d m)` per column
+/// instead of `O(d^2)`: the fixed matrices of the structured moment formulas (diagonal covariances and
+/// products through a rank-k parameter).
+type DiagonalPlusLowRank =
+    { /// The diagonal part (length d).
+      Diagonal: float[]
+      /// `Left` (d x m).
+      Left: Matrix<float>
+      /// `Right` (d x m).
+      Right: Matrix<float> }
+
+/// Operations on `DiagonalPlusLowRank`.
+[<RequireQualifiedAccess>]
+module DiagonalPlusLowRank =
+
+    /// `diag(a)`.
+    let diagonal (a: float[]) : DiagonalPlusLowRank =
+        { Diagonal = Array.copy a; Left = Linalg.zeros a.Length 0; Right = Linalg.zeros a.Length 0 }
+
+    /// `L R^T` (no diagonal part).
+    let lowRank (left: Matrix<float>) (right: Matrix<float>) : DiagonalPlusLowRank =
+        Linalg.checkShape "right" left.RowCount left.ColumnCount right
+        { Diagonal = Array.zeroCreate left.RowCount; Left = left; Right = right }
+
+    /// A dense matrix `X` as `0 + X I` (no saving; for matrices without structure).
+    let dense (x: Matrix<float>) : DiagonalPlusLowRank = lowRank x (Linalg.eye x.RowCount)
+
+    /// `X^T`.
+    let transpose (x: DiagonalPlusLowRank) = { x with Left = x.Right; Right = x.Left }
+
+    /// `X U` for a d x n matrix `U`.
+    let apply (x: DiagonalPlusLowRank) (u: Matrix<float>) : Matrix<float> =
+        let d = x.Diagonal.Length
+        Linalg.checkShape "u" d u.ColumnCount u
+        let src = Linalg.values u
+        let out = DenseMatrix.Create(d, u.ColumnCount, 0.0)
+        let dst = out.Values
+        for j in 0 .. u.ColumnCount - 1 do
+            let o = j * d
+            for i in 0 .. d - 1 do
+                dst.[o + i] <- x.Diagonal.[i] * src.[o + i]
+        if x.Left.ColumnCount > 0 then out.Add(x.Left * x.Right.TransposeThisAndMultiply u, out)
+        out :> Matrix<float>
 
 /// Exact moments of polynomials in quadratic forms of a standard Gaussian vector (Isserlis' theorem in
 /// cumulant form). Used for exact population score covariances (docs/theory.md section 3, step 4): the
@@ -78,3 +123,65 @@ module GaussianMoments =
     /// `sym(P_u^T N P_v)`, so that `u^T N v = xi^T (that matrix) xi`.
     let bilinear (pu: Matrix<float>) (n: Matrix<float>) (pv: Matrix<float>) : Matrix<float> =
         Linalg.sym (pu.Transpose() * n * pv)
+
+    /// The Gram-type matrix `T[e, f] = sum_t c_t tr(N_e X_t N_f Y_t)` over a family of symmetric matrices
+    /// of rank `<= 2k`, `N_e = U_e V^T + V U_e^T` (`U_e`, `V` d x k), without forming any d x d product.
+    /// Expanding the four products, with `P_t = V^T X_t V`, `P'_t = V^T Y_t V`:
+    /// `tr(N_e X N_f Y) = tr((V^T X U_f)(V^T Y U_e)) + <U_e, Y^T U_f P^T + X U_f P'> + tr((U_e^T X V)(U_f^T Y V))`,
+    /// so the whole matrix is two pairings of k x k blocks and one pairing of d x k blocks (all terms
+    /// merged): `O(n k (d k + terms * (d + k^2)) + n^2 d k)` time and `O(n d k)` memory for `n` matrices,
+    /// instead of `O(n^2 d^3)` for dense products. The Isserlis second moments of quadratic forms reduce to
+    /// such traces: `Cov(x^T N_e x, x^T N_f x) = 2 tr(N_e S N_f S)` for `x ~ N(0, S)`.
+    let symmetricLowRankTraces (v: Matrix<float>) (us: Matrix<float>[]) (terms: (float * DiagonalPlusLowRank * DiagonalPlusLowRank)[]) : Matrix<float> =
+        let n = us.Length
+        let d, k = v.RowCount, v.ColumnCount
+        us |> Array.iteri (fun i u -> Linalg.checkShape (sprintf "us[%d]" i) d k u)
+        // Column-major storage: block e (U_e, d x k) is the contiguous slice [e d k, (e + 1) d k), so the
+        // same array is the d x nk matrix [U_1 ... U_n] and the dk x n matrix of the vec(U_e).
+        let stacked = DenseMatrix.Create(d, n * k, 0.0)
+        us |> Array.iteri (fun e u -> Array.blit (Linalg.values (u.Clone())) 0 stacked.Values (e * d * k) (d * k))
+        // The d n x k matrix with rows (i, e) (blocks stacked vertically), and back.
+        let toVertical (m: Matrix<float>) =
+            let src = Linalg.values m
+            let out = DenseMatrix.Create(d * n, k, 0.0)
+            let dst = out.Values
+            for e in 0 .. n - 1 do
+                for a in 0 .. k - 1 do
+                    Array.blit src (e * d * k + a * d) dst (a * d * n + e * d) d
+            out
+        let addFromVertical (scale: float) (m: Matrix<float>) (target: float[]) =
+            let src = Linalg.values m
+            for e in 0 .. n - 1 do
+                for a in 0 .. k - 1 do
+                    let so = a * d * n + e * d
+                    let to' = e * d * k + a * d
+                    for i in 0 .. d - 1 do
+                        target.[to' + i] <- target.[to' + i] + scale * src.[so + i]
+        // n x k^2 matrices of the blocks of a k x nk matrix: rows vec(B_e) or vec(B_e^T).
+        let blocks (transposeBlocks: bool) (m: Matrix<float>) =
+            let src = Linalg.values m
+            DenseMatrix.Create(n, k * k, fun e j ->
+                let a, b = j % k, j / k
+                if transposeBlocks then src.[b + k * a + k * k * e] else src.[a + k * b + k * k * e])
+        let vt = v.Transpose()
+        let z = Array.zeroCreate (d * n * k)
+        let mutable small = DenseMatrix.Create(n, n, 0.0) :> Matrix<float>
+        for c, x, y in terms do
+            let xu = DiagonalPlusLowRank.apply x stacked
+            let ytu = DiagonalPlusLowRank.apply (DiagonalPlusLowRank.transpose y) stacked
+            let p = vt * DiagonalPlusLowRank.apply x v
+            let p2 = vt * DiagonalPlusLowRank.apply y v
+            // <U_e, c (X U_f P' + Y^T U_f P^T)>
+            addFromVertical c (toVertical xu * p2) z
+            addFromVertical c (toVertical ytu * p.Transpose()) z
+            // tr(alpha_f beta_e), alpha_f = V^T X U_f, beta_e = V^T Y U_e
+            let alpha = vt * xu
+            let beta = vt * DiagonalPlusLowRank.apply y stacked
+            small <- small + (blocks true beta).TransposeAndMultiply(blocks false alpha) * c
+            // tr(gamma_e delta_f), gamma_e = (V^T X^T U_e)^T, delta_f = (V^T Y^T U_f)^T
+            let gamma = vt * DiagonalPlusLowRank.apply (DiagonalPlusLowRank.transpose x) stacked
+            let delta = vt * ytu
+            small <- small + (blocks false gamma).TransposeAndMultiply(blocks true delta) * c
+        let left = DenseMatrix(d * k, n, stacked.Values)
+        let right = DenseMatrix(d * k, n, z)
+        left.TransposeThisAndMultiply(right) + small

@@ -241,6 +241,18 @@ module GroupAction =
         else
             Linalg.complementBasis 1e-12 (stackColumns q0 ver) |> unstack w.RowCount w.ColumnCount
 
+    /// The vertical space as one matrix: its orthonormal basis stacked as the columns of a `q0 x dim Ver`
+    /// matrix (column-major vectorisation of each direction). Memory `O(q0 dim G)`.
+    let verticalFrame (action: GroupAction) (w: Matrix<float>) : Matrix<float> =
+        stackColumns (w.RowCount * w.ColumnCount) (verticalBasis action w) :> Matrix<float>
+
+    /// The horizontal projector `P_Hor = I - F F^T` (`F = verticalFrame`) applied to the columns of a
+    /// `q0 x n` matrix of vectorised directions: the matrix-free alternative to `horizontalBasis` (no
+    /// `q0 x q0` basis; `O(q0 dim G)` per column).
+    let horizontalProjector (action: GroupAction) (w: Matrix<float>) : Matrix<float> -> Matrix<float> =
+        let f = verticalFrame action w
+        fun x -> if f.ColumnCount = 0 then x.Clone() else x - f * f.TransposeThisAndMultiply x
+
     /// Orthogonal projection of a direction `v` at `w` onto the vertical space.
     let verticalProject (action: GroupAction) (w: Matrix<float>) (v: Matrix<float>) =
         checkPointShape action "v" v

@@ -136,8 +136,18 @@ module Linalg =
 
     /// Orthonormal basis (columns) of the column space of `a`, keeping singular directions above
     /// `relTol * s_max`.
+    /// A tall matrix (more than twice as many rows as columns) goes through a thin QR first, `a = Q R`,
+    /// `R = U S V^T`, basis `Q U` (the same singular values; memory `O(rows cols)`, no `rows x rows` `U`).
     let rangeBasis (relTol: float) (a: Matrix<float>) : Matrix<float> =
         if a.ColumnCount = 0 then zeros a.RowCount 0
+        elif a.RowCount > 2 * a.ColumnCount then
+            let qr = a.QR(Factorization.QRMethod.Thin)
+            let svd = qr.R.Svd(true)
+            let s = svd.S.ToArray()
+            let r =
+                if s.Length = 0 || s.[0] <= 1e-300 then 0
+                else s |> Array.filter (fun x -> x > relTol * s.[0]) |> Array.length
+            if r = 0 then zeros a.RowCount 0 else qr.Q * svd.U.SubMatrix(0, a.ColumnCount, 0, r)
         else
             requireFinite a
             let svd = (let c = decompositionScale a in if c = 1.0 then a else a / c).Svd(true)

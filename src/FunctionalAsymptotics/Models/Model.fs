@@ -81,14 +81,13 @@ type ModelEntry =
       /// Builds the model from a full parameter map (every parameter present; see `ModelEntry.resolve`).
       Create: Map<string, float> -> ModelInstance }
 
-/// A route's comparison with a reference route: weight discrepancy and `E||L(Z)||^2`.
+/// One row of a route comparison (`fa spectral --compare`, the report's Corollaries table).
 type RouteComparison =
-    { /// The compared route.
-      Route: string
-      /// The largest relative difference of the sorted weights (infinity when their numbers differ).
-      Discrepancy: float
-      /// Its `E||L(Z)||^2`.
-      PretrainMean: float }
+    /// The route ran: the largest relative weight difference from the reported route
+    /// (`AsymptoticSummary.weightDiscrepancy`; infinity when the numbers of weights differ), and its `E||L(Z)||^2`.
+    | Compared of route: string * discrepancy: float * pretrainMean: float
+    /// The route was not run at this size, and why.
+    | NotRun of route: string * reason: string
 
 /// Functions on models.
 [<RequireQualifiedAccess>]
@@ -131,15 +130,15 @@ module Model =
           yield monteCarloRoute
           for c in model.ClosedForms -> c.Route ]
 
-    /// The law by `route` (Theorem 5.1): the exact horizontal-lift route (`TwoStage.horizontal`), the
+    /// The law by `route` (Theorem 5.1), long computations reporting to `progress`: the exact horizontal-lift route (`TwoStage.horizontal`), the
     /// descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`), a
     /// closed form, or a specialised provider. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
     /// validate the specification first (docs/your-own-model.md); the shipped models are validated by the tests.
-    let law (route: string) (model: Model<'Z>) : ModelLaw =
+    let lawWith (progress: string -> unit) (route: string) (model: Model<'Z>) : ModelLaw =
         let exact s = { Summary = s; PretrainMeanStdErr = 0.0 }
         match model.Specialised |> List.tryFind (fun (name, _) -> name = route), model.Descriptor with
         | Some (_, provide), _ -> provide ()
-        | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontal model.Spec)
+        | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontalWithProgress progress model.Spec)
         | None, Some descriptor when route = descriptorRoute -> exact (DescriptorRoute.compute model.Spec descriptor)
         | None, _ when route = monteCarloRoute ->
             let r = SpecLaw.monteCarlo SpecLaw.defaultOptions model.Spec
@@ -148,6 +147,16 @@ module Model =
             match model.ClosedForms |> List.tryFind (fun c -> c.Route = route) with
             | Some c -> exact (c.Compute())
             | None -> Check.fail "route" (sprintf "model %s offers the routes %s, got '%s'" model.Spec.Name (String.Join(", ", routes model)) route)
+
+    /// The law by `route` without progress reports (`lawWith ignore`).
+    let law (route: string) (model: Model<'Z>) : ModelLaw = lawWith ignore route model
+
+    /// Why a route is not offered for this model at its size (`None`: it is): the descriptor route above
+    /// `DescriptorRoute.maxDimension` (`DescriptorRoute.notOffered`).
+    let notOffered (route: string) (model: Model<'Z>) : string option =
+        match model.Descriptor with
+        | Some descriptor when route = descriptorRoute -> DescriptorRoute.notOffered descriptor
+        | _ -> None
 
     /// The model with its sample type hidden.
     let instance (model: Model<'Z>) : ModelInstance =
@@ -177,11 +186,17 @@ module ModelEntry =
                 | Some sim -> sim alpha
                 | None -> Check.fail "model" (sprintf "model '%s' has no simulation adapter" entry.Name) }
 
-/// Route comparisons (the `--compare` table of `fa spectral`/`fa factor` and the report's Corollaries table).
+/// Route comparisons.
 [<RequireQualifiedAccess>]
 module RouteComparison =
 
-    /// Each route's discrepancy from `reference` (`AsymptoticSummary.weightDiscrepancy`) and its mean.
-    let against (reference: AsymptoticSummary) (others: (string * AsymptoticSummary) list) : RouteComparison list =
-        [ for route, s in others ->
-            { Route = route; Discrepancy = AsymptoticSummary.weightDiscrepancy reference s; PretrainMean = AsymptoticSummary.pretrainMean s } ]
+    /// The comparison with `reported` of every route in `routes` other than the reported one: `skip route`
+    /// gives the reason a route is not run (`None`: run it with `lawOf`).
+    let against (routes: string list) (reported: AsymptoticSummary) (skip: string -> string option) (lawOf: string -> AsymptoticSummary) : RouteComparison[] =
+        [| for r in routes do
+             if r <> reported.Route then
+                 match skip r with
+                 | Some reason -> yield NotRun(r, reason)
+                 | None ->
+                     let o = lawOf r
+                     yield Compared(r, AsymptoticSummary.weightDiscrepancy reported o, AsymptoticSummary.pretrainMean o) |]

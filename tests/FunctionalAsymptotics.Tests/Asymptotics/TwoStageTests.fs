@@ -233,7 +233,8 @@ let pushForwardTests =
     testList "Asymptotics.TwoStage.pushForward" [
         testCase "V on the descriptor manifold equals J V_h J^T (spectral and factor)" (fun () ->
             let check (sp: ModelSpec<float[]>) (dm: DescriptorModel) (desc: FunctionalAsymptotics.Groups.Descriptor) =
-                let h = TwoStage.horizontal sp
+                // The dense sandwich route: V_h in the explicit horizontal basis.
+                let h = TwoStage.horizontalWith (Sandwich.population sp) sp
                 let basis = FunctionalAsymptotics.Groups.GroupAction.horizontalBasis sp.Action sp.WStar
                 let tb = dm.Manifold.TangentBasis dm.OmegaStar
                 let j = DenseMatrix.Create(tb.Length, basis.Length, fun i k -> Linalg.inner tb.[i] (desc.Differential sp.WStar basis.[k]))

@@ -38,11 +38,22 @@ let tests =
             for r in [ "descriptor"; "closed" ] do
                 Array.iter2 (fun a b -> Expect.isLessThan (abs (a - b)) (1e-8 * b) r) (weights (get r)) (weights h)
             Expect.isGreaterThan (abs ((weights (get "paper")).[0] - (weights h).[0])) 1.0 "paper differs")
-        testCase "fa spectral (table) notes the disagreeing paper route" (fun () ->
-            let code, out, _ = runCommand Spectral.run "--d 5 --k 2 --alpha 1 --sigma2 1"
+        testCase "fa spectral --compare (table) notes the disagreeing paper route; without --compare no other route runs" (fun () ->
+            let code, out, _ = runCommand Spectral.run "--d 5 --k 2 --alpha 1 --sigma2 1 --compare"
             Expect.equal code 0 "exit 0"
             Expect.stringContains out "Note: route 'paper' disagrees" "note"
-            Expect.isFalse (out.Contains "route 'descriptor' disagrees") "descriptor agrees")
+            Expect.isFalse (out.Contains "route 'descriptor' disagrees") "descriptor agrees"
+            let code2, out2, _ = runCommand Spectral.run "--d 5 --k 2 --alpha 1 --sigma2 1"
+            Expect.equal code2 0 "exit 0"
+            Expect.isFalse (out2.Contains "Routes (") "no comparison table without --compare")
+        testCase "fa spectral --compare names the routes too slow at the size instead of running them" (fun () ->
+            let code, out, _ = runCommand Spectral.run "--d 60 --k 4 --alpha 1 --sigma2 1 --route closed --compare"
+            Expect.equal code 0 "exit 0"
+            Expect.stringContains out "not run: the descriptor route is offered up to manifold dimension" "descriptor named, not run"
+            Expect.isFalse (out.Contains "route 'horizontal' disagrees") "horizontal ran and agrees"
+            let code2, _, err2 = runCommand Spectral.run "--d 60 --k 4 --alpha 1 --sigma2 1 --route descriptor"
+            Expect.equal code2 2 "the descriptor route alone: a typed error, exit 2"
+            Expect.stringContains err2 "manifold dimension" "says why")
         testCase "fa factor: a loadings CSV and the seeded generator" (fun () ->
             let path = Path.Combine(Path.GetTempPath(), sprintf "fa-loadings-%d.csv" Environment.ProcessId)
             File.WriteAllLines(path, [| "2,0"; "0,1"; "0,0"; "0,0"; "0,0"; "0,0" |])

@@ -76,11 +76,23 @@ module Factor =
         let s = Linalg.eye a.RowCount + a * a.Transpose()
         s.Solve(a).Transpose()
 
-    /// `dW(A)[E] = E^T S^-1 - A^T S^-1 (E A^T + A E^T) S^-1`, `S = I + A A^T`.
-    let featureDifferential (a: Matrix<float>) (e: Matrix<float>) : Matrix<float> =
-        let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
-        let ds = e * a.Transpose() + a * e.Transpose()
-        e.Transpose() * sinv - a.Transpose() * sinv * ds * sinv
+    /// `S^-1 X` for `S = I + A A^T` by the Woodbury identity, `S^-1 = I - A (I_k + A^T A)^-1 A^T`:
+    /// `O(d k^2)` per column block after an `O(d k^2)` set-up (partially apply to `a` to reuse it).
+    let private woodburySolve (a: Matrix<float>) : Matrix<float> -> Matrix<float> =
+        // I_k + A^T A has eigenvalues >= 1: its explicit inverse is as accurate as a factorisation, and
+        // (unlike a factorisation's Solve) costs only small products per call.
+        let ginv = (Linalg.eye a.ColumnCount + a.TransposeThisAndMultiply a).Cholesky().Solve(Linalg.eye a.ColumnCount)
+        let aginv = a * ginv
+        fun x -> x - aginv * a.TransposeThisAndMultiply x
+
+    /// `dW(A)[E] = E^T S^-1 - A^T S^-1 (E A^T + A E^T) S^-1`, `S = I + A A^T`, written with `W = A^T S^-1` as
+    /// `(I - W A) (S^-1 E)^T - (W E) W` (`O(d k^2)` per direction; partially apply to `a` to reuse the
+    /// set-up across directions).
+    let featureDifferential (a: Matrix<float>) : Matrix<float> -> Matrix<float> =
+        let sinv = woodburySolve a
+        let w = (sinv a).Transpose()
+        let iwa = Linalg.eye a.ColumnCount - w * a
+        fun e -> iwa * (sinv e).Transpose() - (w * e) * w
 
     /// Gradient of `(1/2)[log det S + tr(S^-1 Sigma)]` in `A`: `S^-1 A - S^-1 Sigma S^-1 A` (per sample `Sigma = x x^T`).
     let private gradientFor (sigma: Matrix<float>) (a: Matrix<float>) =
@@ -102,17 +114,39 @@ module Factor =
     /// Exact population moments at any `A` under the true law `x ~ N(0, S*)`: gradient and Hessian of the
     /// Gaussian NLL (I.3), and the score covariance by Isserlis with `x = S*^{1/2} xi`:
     /// `<nabla l, E> = (1/2) tr(S^-1 dS) - (1/2) xi^T S*^{1/2} S^-1 dS S^-1 S*^{1/2} xi`.
+    ///
+    /// Computed in structured form: the Hessian-vector product applies `S^-1` and `S*` (identity plus rank k)
+    /// to d x k blocks only (`O(d k^2)` per product after partial application to `A`), and the score second
+    /// moments, with `M_E = S^-1 dS_E S^-1`, `dS_E = E A^T + A E^T`, `Y = S^-1 S* S^-1`, `Z = S^-1 - Y`, are
+    /// `E[s_E s_F] = <Z A, E> <Z A, F> + (1/2) tr(dS_E Y dS_F Y)` (`E[x^T M x] = tr(M S*)`,
+    /// `Cov(x^T M_E x, x^T M_F x) = 2 tr(M_E S* M_F S*)`), the traces by
+    /// `GaussianMoments.symmetricLowRankTraces` in `O(n^2 d k + n d^2 k)` for `n` directions.
     let population (cfg: FactorConfig) : PopulationMoments =
         let sStar = covariance cfg
-        let root = Linalg.sqrtPsd sStar
-        let score (a: Matrix<float>) (e: Matrix<float>) =
-            let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
-            let ds = e * a.Transpose() + a * e.Transpose()
-            [ { Coefficient = 0.5 * (sinv * ds).Trace(); Forms = [||] }
-              { Coefficient = -0.5; Forms = [| Linalg.sym (root * sinv * ds * sinv * root) |] } ]
+        let loadings = cfg.Loadings
+        let applyStar (x: Matrix<float>) = x + loadings * loadings.TransposeThisAndMultiply x
+        let hessianVector (a: Matrix<float>) : Matrix<float> -> Matrix<float> =
+            let sinv = woodburySolve a
+            let sss (x: Matrix<float>) = sinv (applyStar (sinv x))
+            let sinvA = sinv a
+            let sssA = sss a
+            let ds (e: Matrix<float>) (x: Matrix<float>) = e * a.TransposeThisAndMultiply x + a * e.TransposeThisAndMultiply x
+            // -S^-1 dS S^-1 A + S^-1 E + S^-1 dS Y A + Y dS S^-1 A - Y E  (Y = S^-1 S* S^-1), grouped.
+            fun e ->
+                let x1 = ds e sinvA
+                sinv (e + ds e sssA - x1) + sss (x1 - e)
+        let scoreSecondMoments (a: Matrix<float>) (dirs: Matrix<float>[]) =
+            let d = a.RowCount
+            let sinv = woodburySolve a
+            let sinvDense = sinv (Linalg.eye d)
+            let y = Linalg.sym (sinv (applyStar sinvDense))
+            let za = (sinvDense - y) * a
+            let traces = GaussianMoments.symmetricLowRankTraces a dirs [| 0.5, DiagonalPlusLowRank.dense y, DiagonalPlusLowRank.dense y |]
+            let f = DenseVector(dirs |> Array.map (Linalg.inner za))
+            Linalg.sym (traces + f.OuterProduct f)
         { Gradient = gradientFor sStar
-          HessianVector = hessianVectorFor sStar
-          ScoreCovariance = fun a basis -> GaussianMoments.secondMoments (basis |> Array.map (score a)) }
+          HessianVector = hessianVector
+          ScoreCovariance = scoreSecondMoments }
 
     /// The model specification: `O(k)` from the right, `psi(x, A) = A^T (I + A A^T)^-1 x`, `theta* = beta*`,
     /// `w* = A*`, `mu_down = N(0, S*)`, `sigma^2` from `sigma2`.

@@ -120,10 +120,15 @@ module Spectral =
 
     /// Exact population Hessian-vector product of `L(A) = -2 tr(A C A^T) + tr((A S A^T)^2)` (Lemma H.1,
     /// `S = Sigma_pre`): `-4 E C + 4 (E S A^T + A S E^T) A S + 4 (A S A^T) E S`.
+    /// The diagonal matrices enter as column scalings, so one product costs `O(k^2 d)` (no d x d product).
     let populationHessianVector (cfg: SpectralConfig) (a: Matrix<float>) (e: Matrix<float>) : Matrix<float> =
-        let c = DenseMatrix.OfDiagonalArray cfg.C
-        let s = DenseMatrix.OfDiagonalArray cfg.SigmaPre
-        e * c * -4.0 + (e * s * a.Transpose() + a * s * e.Transpose()) * a * s * 4.0 + (a * s * a.Transpose()) * e * s * 4.0
+        let scaleColumns (x: Matrix<float>) (by: float[]) = DenseMatrix.Create(x.RowCount, x.ColumnCount, fun i j -> x.[i, j] * by.[j]) :> Matrix<float>
+        let sp = cfg.SigmaPre
+        let asp = scaleColumns a sp
+        let esp = scaleColumns e sp
+        scaleColumns e cfg.C * -4.0
+        + (esp.TransposeAndMultiply a + asp.TransposeAndMultiply e) * asp * 4.0
+        + asp.TransposeAndMultiply a * esp * 4.0
 
     /// Selection matrices writing `x = P1 xi`, `x+ = P2 xi`, `x- = P3 xi`, `xi ~ N(0, I_{3d})`.
     let private selections (cfg: SpectralConfig) =
@@ -156,13 +161,59 @@ module Spectral =
         [ { Coefficient = -2.0; Forms = [| GaussianMoments.bilinear p1 m p2 |] }
           { Coefficient = 1.0; Forms = [| q; q |] } ]
 
-    /// Exact population moments: the gradient and Hessian of `L(A)` (Lemma H.1) and the score covariance
-    /// `B^T E[nabla l nabla l^T] B` by Isserlis' theorem (`GaussianMoments`).
+    /// The exact uncentred score second moments `E[<nabla l, E_i> <nabla l, E_j>]` for any directions `E_i`
+    /// (k x d), by Isserlis' theorem worked out for this loss. With `x, x+, x-` jointly Gaussian,
+    /// `S = Sigma_pre = diag(a)`, `C = E[x+ x^T] = diag(c)`, `M = A^T A`, `N_E = E^T A + A^T E`, the score is
+    /// `s_E = -2 u_E + 2 v_E`, `u_E = x^T N_E x+`, `v_E = (x^T M x-)(x^T N_E x-)`, and (conditioning on `x`
+    /// for the `x-` moments, then Isserlis in `(x, x+)`):
+    /// `E[u_E u_F] = f_E f_F + tr(N_E S N_F S) + tr(N_E C N_F C)`, `f_E = tr(N_E C)`;
+    /// `E[u_E v_F] = f_E g_F + tr(N_E S M S N_F C) + tr(N_E C M S N_F S)`, `g_E = tr(M S N_E S)`;
+    /// `E[v_E v_F] = tr(K S) tr(N_E S N_F S) + tr(N_E S K S N_F S) + tr(N_E S N_F S K S)
+    ///   + 2 [g_E g_F + tr(N_E S N_F S K S) + tr(N_E S M S N_F S M S)]`, `K = M S M`.
+    /// Every trace is `tr(N_E X N_F Y)` with `X, Y` diagonal or of rank k, evaluated by
+    /// `GaussianMoments.symmetricLowRankTraces` in `O(n^2 d k)` for `n` directions (the generic
+    /// `scorePolynomial` + `GaussianMoments.secondMoments` route gives the same numbers in `O(n^2 d^3)`).
+    let scoreSecondMoments (cfg: SpectralConfig) (a: Matrix<float>) (dirs: Matrix<float>[]) : Matrix<float> =
+        let d = cfg.D
+        Linalg.checkShape "a" cfg.K d a
+        dirs |> Array.iteri (fun i e -> Linalg.checkShape (sprintf "dirs[%d]" i) cfg.K d e)
+        let scaleRows (by: float[]) (x: Matrix<float>) = DenseMatrix.Create(x.RowCount, x.ColumnCount, fun i j -> by.[i] * x.[i, j]) :> Matrix<float>
+        let sa = cfg.SigmaPre
+        let v = a.Transpose()
+        let sv = scaleRows sa v
+        let cv = scaleRows cfg.C v
+        let asa = a * sv
+        let s = DiagonalPlusLowRank.diagonal sa
+        let c = DiagonalPlusLowRank.diagonal cfg.C
+        let sms = DiagonalPlusLowRank.lowRank sv sv
+        let sks = DiagonalPlusLowRank.lowRank (sv * asa) sv
+        let cms = DiagonalPlusLowRank.lowRank cv sv
+        let trKS = Linalg.inner asa asa
+        let terms =
+            [| 4.0 * (1.0 + trKS), s, s
+               4.0, c, c
+               4.0, sks, s
+               12.0, s, sks
+               8.0, sms, sms
+               -4.0, sms, c
+               -4.0, cms, s
+               -4.0, c, sms
+               -4.0, s, cms |]
+        let traces = GaussianMoments.symmetricLowRankTraces v (dirs |> Array.map (fun e -> e.Transpose())) terms
+        let ac = (scaleRows cfg.C v).Transpose()
+        let asms = (sv * (sv.TransposeThisAndMultiply v)).Transpose()
+        let f = DenseVector(dirs |> Array.map (fun e -> 2.0 * Linalg.inner ac e))
+        let g = DenseVector(dirs |> Array.map (fun e -> 2.0 * Linalg.inner asms e))
+        let scalars = f.OuterProduct f * 4.0 - (f.OuterProduct g + g.OuterProduct f) * 4.0 + g.OuterProduct g * 8.0
+        Linalg.sym (traces + scalars)
+
+    /// Exact population moments: the gradient and Hessian of `L(A)` (Lemma H.1) and the score second
+    /// moments in any directions (`scoreSecondMoments`, Isserlis' theorem in structured form).
     let population (cfg: SpectralConfig) : PopulationMoments =
         let c = DenseMatrix.OfDiagonalArray cfg.C
         { Gradient = SpectralLoss.populationGradient (DenseMatrix.OfDiagonalArray cfg.SigmaPre) c
           HessianVector = populationHessianVector cfg
-          ScoreCovariance = fun a basis -> GaussianMoments.secondMoments (basis |> Array.map (scorePolynomial cfg a)) }
+          ScoreCovariance = scoreSecondMoments cfg }
 
     /// The model specification: `O(k)` from the left, `psi(x, A) = A x`, `theta* = beta*`, `w* = A*`.
     let spec (cfg: SpectralConfig) : ModelSpec<float[]> =
