@@ -145,22 +145,25 @@ type Output =
 /// `cooperate` and sees its token cancelled; any other command is ended by `Program.main` with one line on
 /// stderr and exit code 130.
 module Interrupt =
-    let mutable private current : CancellationTokenSource option = None
+    // The cooperating commands now running (one in the `fa` process; several when tests run commands in
+    // parallel). Each adds its own source and removes it before disposing it, so a request never touches a
+    // disposed source.
+    let private active = System.Collections.Concurrent.ConcurrentDictionary<CancellationTokenSource, unit>()
 
     /// Runs `body` with a token that Ctrl-C cancels; `body` returns 130 when it stopped because of it.
     let cooperate (body: CancellationToken -> int) : int =
         use cts = new CancellationTokenSource()
-        let previous = current
-        current <- Some cts
+        active.[cts] <- ()
         try body cts.Token
-        finally current <- previous
+        finally active.TryRemove cts |> ignore
 
-    /// Called on Ctrl-C: cancels the cooperating command and returns true, or returns false when no
+    /// Called on Ctrl-C: cancels the cooperating commands and returns true, or returns false when no
     /// command cooperates (the process then ends with exit code 130).
     let request () : bool =
-        match current with
-        | Some cts -> cts.Cancel(); true
-        | None -> false
+        let sources = active.Keys |> Seq.toArray
+        for cts in sources do
+            try cts.Cancel() with :? ObjectDisposedException -> ()
+        sources.Length > 0
 
 /// The first line of a message, trimmed (error messages are one line on stderr).
 let oneLine (message: string) =
