@@ -41,38 +41,12 @@ public sealed class GeneralizedChiSquare
     /// reason in <paramref name="error"/> instead of throwing.
     /// </summary>
     public static bool TryCreate(double[] weights, int[] dofs, double[] noncentralities, double offset, double scale,
-        [NotNullWhen(true)] out GeneralizedChiSquare? result, [NotNullWhen(false)] out string? error)
-    {
-        try
-        {
-            result = Create(weights, dofs, noncentralities, offset, scale);
-            error = null;
-            return true;
-        }
-        catch (ArgumentException e)
-        {
-            result = null;
-            error = e.Message;
-            return false;
-        }
-    }
+        [NotNullWhen(true)] out GeneralizedChiSquare? result, [NotNullWhen(false)] out string? error) =>
+        Attempt.Create(() => Create(weights, dofs, noncentralities, offset, scale), out result, out error);
 
     /// <summary>Like <see cref="Create(double[])"/>, but returns false with the reason instead of throwing.</summary>
-    public static bool TryCreate(double[] weights, [NotNullWhen(true)] out GeneralizedChiSquare? result, [NotNullWhen(false)] out string? error)
-    {
-        try
-        {
-            result = Create(weights);
-            error = null;
-            return true;
-        }
-        catch (ArgumentException e)
-        {
-            result = null;
-            error = e.Message;
-            return false;
-        }
-    }
+    public static bool TryCreate(double[] weights, [NotNullWhen(true)] out GeneralizedChiSquare? result, [NotNullWhen(false)] out string? error) =>
+        Attempt.Create(() => Create(weights), out result, out error);
 
     /// <summary>The weights <c>w_j</c> (a copy).</summary>
     public double[] Weights => Law.Weights;

@@ -30,21 +30,8 @@ public sealed class LimitLaw
 
     /// <summary>Like <see cref="Create(double, int, double, double[])"/>, but returns false with the reason instead of throwing.</summary>
     public static bool TryCreate(double sigma2, int dEff, double alpha, double[] weights,
-        [NotNullWhen(true)] out LimitLaw? result, [NotNullWhen(false)] out string? error)
-    {
-        try
-        {
-            result = Create(sigma2, dEff, alpha, weights);
-            error = null;
-            return true;
-        }
-        catch (ArgumentException e)
-        {
-            result = null;
-            error = e.Message;
-            return false;
-        }
-    }
+        [NotNullWhen(true)] out LimitLaw? result, [NotNullWhen(false)] out string? error) =>
+        Attempt.Create(() => Create(sigma2, dEff, alpha, weights), out result, out error);
 
     /// <summary>Noise variance <c>sigma^2</c> of the downstream labels.</summary>
     public double Sigma2 => Law.Sigma2;

@@ -134,6 +134,11 @@ module Linalg =
             let cut = max (relTol * s.[0]) 1e-300
             s |> Array.filter (fun x -> x > cut) |> Array.length
 
+    /// The number of singular values above `relTol` times the largest (0 when the largest is negligible).
+    let private rankOfSingularValues (relTol: float) (s: float[]) : int =
+        if s.Length = 0 || s.[0] <= 1e-300 then 0
+        else s |> Array.filter (fun x -> x > relTol * s.[0]) |> Array.length
+
     /// Orthonormal basis (columns) of the column space of `a`, keeping singular directions above
     /// `relTol * s_max`.
     /// A tall matrix (more than twice as many rows as columns) goes through a thin QR first, `a = Q R`,
@@ -143,18 +148,12 @@ module Linalg =
         elif a.RowCount > 2 * a.ColumnCount then
             let qr = a.QR(Factorization.QRMethod.Thin)
             let svd = qr.R.Svd(true)
-            let s = svd.S.ToArray()
-            let r =
-                if s.Length = 0 || s.[0] <= 1e-300 then 0
-                else s |> Array.filter (fun x -> x > relTol * s.[0]) |> Array.length
+            let r = rankOfSingularValues relTol (svd.S.ToArray())
             if r = 0 then zeros a.RowCount 0 else qr.Q * svd.U.SubMatrix(0, a.ColumnCount, 0, r)
         else
             requireFinite a
             let svd = (let c = decompositionScale a in if c = 1.0 then a else a / c).Svd(true)
-            let s = svd.S.ToArray()
-            let r =
-                if s.Length = 0 || s.[0] <= 1e-300 then 0
-                else s |> Array.filter (fun x -> x > relTol * s.[0]) |> Array.length
+            let r = rankOfSingularValues relTol (svd.S.ToArray())
             if r = 0 then zeros a.RowCount 0 else svd.U.SubMatrix(0, a.RowCount, 0, r)
 
     /// Orthonormal basis (columns) of the orthogonal complement of the column space of `a`
@@ -165,10 +164,7 @@ module Linalg =
         else
             requireFinite a
             let svd = (let c = decompositionScale a in if c = 1.0 then a else a / c).Svd(true)
-            let s = svd.S.ToArray()
-            let r =
-                if s.Length = 0 || s.[0] <= 1e-300 then 0
-                else s |> Array.filter (fun x -> x > relTol * s.[0]) |> Array.length
+            let r = rankOfSingularValues relTol (svd.S.ToArray())
             if r = n then zeros n 0 else svd.U.SubMatrix(0, n, r, n - r)
 
     /// Standard normal draws by Box–Muller from a seeded `System.Random` (reproducible).
