@@ -208,9 +208,12 @@ public sealed class ModelSpecification
         new(FAsy.SpecLaw.exact(SpecLawOptions.Validation(validate), Core));
 
     /// <summary>The law by seeded Monte Carlo with jackknife standard errors and confidence intervals for every weight,
-    /// E||L(Z)||^2, alpha0 and the quantiles of E_alpha; validated first unless the settings switch it off.</summary>
-    public MonteCarloLawResult MonteCarloLaw(MonteCarloLawSettings? settings = null) =>
-        new(FAsy.SpecLaw.monteCarlo(SpecLawOptions.MonteCarlo(settings ?? new MonteCarloLawSettings()), Core));
+    /// E||L(Z)||^2, alpha0 and the quantiles of E_alpha; validated first unless the settings switch it off. Reports the
+    /// pre-training draws done to <paramref name="progress"/> and stops with OperationCanceledException when
+    /// <paramref name="cancellationToken"/> is cancelled.</summary>
+    public MonteCarloLawResult MonteCarloLaw(MonteCarloLawSettings? settings = null,
+        IProgress<ComputationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new(FAsy.SpecLaw.monteCarlo(SpecLawOptions.MonteCarlo(settings ?? new MonteCarloLawSettings(), progress, cancellationToken), Core));
 
     /// <summary>The sandwich V_h = H_h^-1 Sigma_h H_h^-1 at w* (closed form); throws NotIdentifiableException for a singular H_h.</summary>
     public double[,] SandwichCovariance() => FEst.SandwichModule.population(Core).Covariance.ToArray();

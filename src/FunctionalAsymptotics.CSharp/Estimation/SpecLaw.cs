@@ -1,5 +1,6 @@
 using FEst = FunctionalAsymptotics.Estimation;
 using FAsy = FunctionalAsymptotics.Asymptotics;
+using CoreProgress = FunctionalAsymptotics.WorkProgress;
 
 namespace FunctionalAsymptotics.CSharp.Estimation;
 
@@ -144,11 +145,11 @@ internal static class SpecLawOptions
             FEst.Validation.defaultOptions.DerivativeTolerance, FEst.Validation.defaultOptions.CriticalTolerance,
             FEst.Validation.defaultOptions.StandardErrors);
 
-    internal static FAsy.MonteCarloLawOptions MonteCarlo(MonteCarloLawSettings s) =>
+    internal static FAsy.MonteCarloLawOptions MonteCarlo(MonteCarloLawSettings s, IProgress<ComputationProgress>? progress, CancellationToken cancellationToken) =>
         new(s.Seed, s.Batches, s.Samples,
             s.TargetRelativeError is { } t ? Microsoft.FSharp.Core.FSharpOption<double>.Some(t) : Microsoft.FSharp.Core.FSharpOption<double>.None,
             s.MaxSamples, s.Confidence,
             s.Alpha is { } a ? Microsoft.FSharp.Core.FSharpOption<double>.Some(a) : Microsoft.FSharp.Core.FSharpOption<double>.None,
             (double[])(s.Probabilities ?? throw new InvalidArgumentException("Probabilities", "must not be null", null)).Clone(),
-            Validation(s.Validate));
+            Validation(s.Validate), cancellationToken, ProgressRelay<CoreProgress>.Of(progress));
 }

@@ -45,7 +45,11 @@ type MonteCarloLawOptions =
       /// Probabilities of the quantiles of `E_alpha`.
       Probabilities: float[]
       /// Validation of the specification (on by default).
-      Validation: ValidationOptions }
+      Validation: ValidationOptions
+      /// Cancels the computation (`OperationCanceledException`, checked every 256 pre-training draws).
+      Cancellation: System.Threading.CancellationToken
+      /// Receives the pre-training draws done against the current target (every 256 draws).
+      Progress: IProgress<WorkProgress> }
 
 /// The limit law of a model by Monte Carlo, every number with error bars.
 type MonteCarloLaw =
@@ -79,10 +83,11 @@ type ExactLaw =
 module SpecLaw =
 
     /// Seed 1, 20 batches, 20000 samples, no target (cap 10^6), 95% intervals, no quantiles (probabilities
-    /// 0.5, 0.9, 0.95, 0.99 when `Alpha` is set), validation on.
+    /// 0.5, 0.9, 0.95, 0.99 when `Alpha` is set), validation on, not cancellable, no progress reports.
     let defaultOptions =
         { Seed = 1; Batches = 20; Samples = 20000; TargetRelativeError = None; MaxSamples = 1_000_000; Confidence = 0.95
-          Alpha = None; Probabilities = [| 0.5; 0.9; 0.95; 0.99 |]; Validation = Validation.defaultOptions }
+          Alpha = None; Probabilities = [| 0.5; 0.9; 0.95; 0.99 |]; Validation = Validation.defaultOptions
+          Cancellation = System.Threading.CancellationToken.None; Progress = LongRun.none }
 
     let private eigenDirections (basis: Matrix<float>[]) (v: Matrix<float>) (idx: int[]) =
         idx |> Array.map (fun i -> basis |> Array.mapi (fun j b -> b * v.[j, i]) |> Array.reduce (+))
@@ -175,6 +180,9 @@ module SpecLaw =
         let mutable drawn = 0
         let drawTo (target: int) =
             while drawn < target do
+                if drawn % 256 = 0 then
+                    options.Cancellation.ThrowIfCancellationRequested()
+                    options.Progress.Report { Completed = drawn; Total = target }
                 let b = drawn % bCount
                 let z = spec.Pretraining.Sample rng
                 let g, h = Derivatives.scoreAndHessian spec.Pretraining w basis z

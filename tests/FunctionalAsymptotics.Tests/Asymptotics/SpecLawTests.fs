@@ -18,6 +18,18 @@ let private analyticMc = { RankOnePca.exactSpec with Population = None }
 
 let tests =
     testList "SpecLaw" [
+        testCase "the Monte Carlo law reports its draws in increasing order and stops when cancelled" (fun () ->
+            let reports = System.Collections.Concurrent.ConcurrentQueue<WorkProgress>()
+            let progress = { new IProgress<WorkProgress> with member _.Report p = reports.Enqueue p }
+            let opts = { SpecLaw.defaultOptions with Samples = 2000; Validation = { Validation.defaultOptions with Enabled = false }; Progress = progress }
+            SpecLaw.monteCarlo opts analyticMc |> ignore
+            let done' = reports.ToArray() |> Array.map (fun p -> p.Completed)
+            Expect.isNonEmpty done' "reports"
+            Expect.equal done' (Array.sort done') "increasing"
+            Expect.isTrue (reports.ToArray() |> Array.forall (fun p -> p.Total = 2000 && p.Completed < 2000)) "against the target"
+            use cts = new System.Threading.CancellationTokenSource()
+            cts.Cancel()
+            Expect.throwsT<OperationCanceledException> (fun () -> SpecLaw.monteCarlo { opts with Cancellation = cts.Token } analyticMc |> ignore) "cancelled")
         testCase "exact route with the user's closed-form moments gives the hand-derived weights" (fun () ->
             let law = SpecLaw.exact Validation.defaultOptions RankOnePca.exactSpec
             let w = law.Summary.Weights
