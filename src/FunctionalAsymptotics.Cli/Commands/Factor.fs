@@ -4,6 +4,7 @@ module FunctionalAsymptotics.Cli.Commands.Factor
 open System
 open System.Globalization
 open System.IO
+open System.Threading
 open Argu
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
@@ -81,7 +82,7 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs
     let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
     // Each route at unit scale (`Factor.atUnitScale`: beta* divided by a power of two, the weights scaled back).
     present out err options "factor" inputs alpha route model (fun progress r ->
-        cfg |> Factor.atUnitScale (fun scaled -> (Model.lawWith progress r (FactorModel.create scaled)).Summary))
+        cfg |> Factor.atUnitScale (fun scaled -> (Model.lawWith CancellationToken.None progress r (FactorModel.create scaled)).Summary))
 
 /// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

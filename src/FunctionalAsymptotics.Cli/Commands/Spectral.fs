@@ -2,6 +2,7 @@
 module FunctionalAsymptotics.Cli.Commands.Spectral
 
 open System.IO
+open System.Threading
 open Argu
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
@@ -42,7 +43,7 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralAr
     let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
     let model = SpectralModel.create cfg
     let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
-    present out err options "spectral" inputs alpha route model (fun progress r -> (Model.lawWith progress r model).Summary)
+    present out err options "spectral" inputs alpha route model (fun progress r -> (Model.lawWith CancellationToken.None progress r model).Summary)
 
 /// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

@@ -141,9 +141,13 @@ module LowRankRoute =
 
     /// The route, or `None` when it does not apply: a sampled representation, no closed-form population
     /// moments, or a singular `Sigma(w*)` (then null directions may be activated and the dense route with
-    /// its irregular-case check is used). `progress` receives short status lines. Raises
+    /// its irregular-case check is used). `progress` receives short status lines; once `cancel` is set the
+    /// route stops at its next step or solve with `OperationCanceledException`. Raises
     /// `NotIdentifiableException` if `H_h` is singular (no offending directions are computed here).
-    let tryCompute (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolution option =
+    let tryCompute (cancel: CancellationToken) (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolution option =
+        let progress (line: string) =
+            cancel.ThrowIfCancellationRequested()
+            progress line
         match spec.Representation, spec.Population with
         | LinearGaussian repr, Some pop ->
             let w = spec.WStar
@@ -163,6 +167,7 @@ module LowRankRoute =
                 let kt = DenseMatrix.Create(d, q0, 0.0)
                 withSingleThreadedMathNet (fun () ->
                     for j in 0 .. q0 - 1 do
+                        if j % 256 = 0 then cancel.ThrowIfCancellationRequested()
                         kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta)))
                 let skt = s * kt
                 let dBase = numericalRankWide rankTolerance (swt.Append(skt))
@@ -220,12 +225,18 @@ module LowRankRoute =
                 progress (sprintf "%d solves with the horizontal Hessian (%d parameters)" r q0)
                 let done' = ref 0
                 let solutions =
+                  try
                   withSingleThreadedMathNet (fun () ->
                     Array.Parallel.init r (fun i ->
+                        cancel.ThrowIfCancellationRequested()
                         let res = pcg op precond maxIterations (rhs.Column(i))
                         let n = Interlocked.Increment(&done'.contents)
                         if n % max 1 (r / 10) = 0 then progress (sprintf "  solved %d of %d" n r)
                         res))
+                  with :? AggregateException as e when e.InnerExceptions.Count >= 1 ->
+                      // A solve's own exception (cancellation included) is raised as itself.
+                      Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions.[0]).Throw()
+                      Unchecked.defaultof<_>
                 let dirs = solutions |> Array.map (fun (x, _, _) -> Linalg.ofColumnMajor rows cols (x.ToArray()))
                 progress (sprintf "score second moments among %d directions" r)
                 let projected = Linalg.sym (pop.ScoreCovariance w dirs)

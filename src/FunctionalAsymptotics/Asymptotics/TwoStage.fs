@@ -202,8 +202,9 @@ module TwoStage =
     /// `LowRankRoute`: then `Gram` is the identity and `Covariance` is `R V_h R^T` in the r coordinates
     /// `y = R v` of `G = R^T R` (so `tr(V G)` and the weights are unchanged). Otherwise the irregular case is
     /// detected first and the dense sandwich (`Sandwich.population`) is used, in horizontal-basis coordinates.
-    let horizontalWithProgress (progress: string -> unit) (spec: ModelSpec<'Z>) : AsymptoticSummary =
-        match LowRankRoute.tryCompute progress spec with
+    /// Once `cancel` is set the computation stops with `OperationCanceledException`.
+    let horizontalCancellable (cancel: System.Threading.CancellationToken) (progress: string -> unit) (spec: ModelSpec<'Z>) : AsymptoticSummary =
+        match LowRankRoute.tryCompute cancel progress spec with
         | Some sol ->
             let gram = Linalg.eye sol.Projected.RowCount
             { Route = "horizontal"
@@ -216,6 +217,10 @@ module TwoStage =
         | None ->
             checkRegular spec
             horizontalWith (Sandwich.population spec) spec
+
+    /// `horizontalCancellable` without cancellation.
+    let horizontalWithProgress (progress: string -> unit) (spec: ModelSpec<'Z>) : AsymptoticSummary =
+        horizontalCancellable System.Threading.CancellationToken.None progress spec
 
     /// The horizontal-lift route with the closed-form population moments (`horizontalWithProgress`
     /// without progress lines).

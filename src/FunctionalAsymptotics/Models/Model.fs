@@ -130,26 +130,27 @@ module Model =
           yield monteCarloRoute
           for c in model.ClosedForms -> c.Route ]
 
-    /// The law by `route` (Theorem 5.1), long computations reporting to `progress`: the exact horizontal-lift route (`TwoStage.horizontal`), the
+    /// The law by `route` (Theorem 5.1), long computations reporting to `progress` and stopping with
+    /// `OperationCanceledException` once `cancel` is set (the horizontal and Monte Carlo routes): the exact horizontal-lift route (`TwoStage.horizontal`), the
     /// descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`), a
     /// closed form, or a specialised provider. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
     /// validate the specification first (docs/your-own-model.md); the shipped models are validated by the tests.
-    let lawWith (progress: string -> unit) (route: string) (model: Model<'Z>) : ModelLaw =
+    let lawWith (cancel: System.Threading.CancellationToken) (progress: string -> unit) (route: string) (model: Model<'Z>) : ModelLaw =
         let exact s = { Summary = s; PretrainMeanStdErr = 0.0 }
         match model.Specialised |> List.tryFind (fun (name, _) -> name = route), model.Descriptor with
         | Some (_, provide), _ -> provide ()
-        | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontalWithProgress progress model.Spec)
+        | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontalCancellable cancel progress model.Spec)
         | None, Some descriptor when route = descriptorRoute -> exact (DescriptorRoute.compute model.Spec descriptor)
         | None, _ when route = monteCarloRoute ->
-            let r = SpecLaw.monteCarlo SpecLaw.defaultOptions model.Spec
+            let r = SpecLaw.monteCarlo { SpecLaw.defaultOptions with Cancellation = cancel } model.Spec
             { Summary = r.Summary; PretrainMeanStdErr = r.PretrainMean.StandardError }
         | None, _ ->
             match model.ClosedForms |> List.tryFind (fun c -> c.Route = route) with
             | Some c -> exact (c.Compute())
             | None -> Check.fail "route" (sprintf "model %s offers the routes %s, got '%s'" model.Spec.Name (String.Join(", ", routes model)) route)
 
-    /// The law by `route` without progress reports (`lawWith ignore`).
-    let law (route: string) (model: Model<'Z>) : ModelLaw = lawWith ignore route model
+    /// The law by `route` without cancellation or progress reports.
+    let law (route: string) (model: Model<'Z>) : ModelLaw = lawWith System.Threading.CancellationToken.None ignore route model
 
     /// Why a route is not offered for this model at its size (`None`: it is): the descriptor route above
     /// `DescriptorRoute.maxDimension` (`DescriptorRoute.notOffered`).

@@ -25,7 +25,7 @@ let tests =
                     { D = 7; K = 3; SigmaPre = [| 4.0; 9.0; 0.25; 1.0; 4.0; 2.0; 0.5 |]; C = [| 3.0; 5.0; 0.125; 0.25; 0.5; -0.3; 0.1 |]; Beta = [| 1.0; -2.0; 0.5 |]; Sigma2 = 1.0 } ]
             for cfg in configs do
                 let sp = Spectral.spec cfg
-                Expect.isSome (LowRankRoute.tryCompute ignore sp) "the matrix-free route applies"
+                Expect.isSome (LowRankRoute.tryCompute System.Threading.CancellationToken.None ignore sp) "the matrix-free route applies"
                 let h = TwoStage.horizontal sp
                 agree 1e-10 h (TwoStage.horizontalWith (Sandwich.population sp) sp)
                 agree 1e-10 h (Spectral.closedSummary "closed" cfg))

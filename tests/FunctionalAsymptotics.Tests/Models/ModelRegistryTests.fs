@@ -53,6 +53,13 @@ let tests =
             check "spectral" (SpectralModel.create (Spectral.defaultConfig 6 2 1.0))
             check "factor" (FactorModel.create { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 1.0 }))
 
+        testCase "a cancelled token stops the horizontal and the Monte Carlo routes" (fun () ->
+            use cts = new System.Threading.CancellationTokenSource()
+            cts.Cancel()
+            let m = SpectralModel.create (Spectral.defaultConfig 6 2 1.0)
+            for route in [ "horizontal"; "monte-carlo" ] do
+                Expect.throwsT<OperationCanceledException> (fun () -> Model.lawWith cts.Token ignore route m |> ignore) route)
+
         testCase "the default route is listed first; an unknown route or model is a typed error naming it" (fun () ->
             let m = SpectralModel.create (Spectral.defaultConfig 6 2 1.0)
             Expect.equal (Model.routes m) [ "horizontal"; "descriptor"; "monte-carlo"; "closed"; "paper" ] "spectral routes"
