@@ -194,8 +194,10 @@ public sealed class ModelSpecification
     public static ModelSpecification Factor(double[,] loadings, double[] betaStar, double sigmaNu2) =>
         new(FModels.Factor.spec(new FModels.FactorConfig(Conv.ToMatrix(loadings, nameof(loadings)), (double[])Conv.NotNull(betaStar, nameof(betaStar)).Clone(), sigmaNu2)));
 
-    /// <summary>The horizontal-lift route with the closed-form population sandwich.</summary>
-    public AsymptoticResult Horizontal() => new(FAsy.TwoStage.horizontal(Core));
+    /// <summary>The horizontal-lift route with the closed-form population moments (matrix-free for linear features);
+    /// stops with OperationCanceledException once <paramref name="cancellationToken"/> is cancelled.</summary>
+    public AsymptoticResult Horizontal(CancellationToken cancellationToken = default) =>
+        new(FAsy.TwoStage.horizontalCancellable(cancellationToken, FuncConvert.FromAction<string>(_ => { }), Core));
 
     /// <summary>The horizontal-lift route with a seeded Monte Carlo sandwich of <paramref name="count"/> samples.</summary>
     public AsymptoticResult HorizontalMonteCarlo(int seed, int count, int batches) =>

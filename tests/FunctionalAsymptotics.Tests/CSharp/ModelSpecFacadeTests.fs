@@ -12,6 +12,10 @@ let m (a: float[,]) = DenseMatrix.OfArray a :> MathNet.Numerics.LinearAlgebra.Ma
 
 let tests =
     testList "CSharp.ModelSpecBuilder" [
+        testCase "the horizontal route stops with OperationCanceledException on a cancelled token" (fun () ->
+            use cts = new System.Threading.CancellationTokenSource()
+            cts.Cancel()
+            Expect.throwsT<System.OperationCanceledException> (fun () -> ModelSpecification.Spectral(6, 2, 1.0).Horizontal(cts.Token) |> ignore) "cancelled")
         testCase "built-in spectral specification: weights of the default configuration" (fun () ->
             let r = ModelSpecification.Spectral(6, 2, 1.0).Horizontal()
             Expect.equal r.DEff 2 "d_eff"
