@@ -51,7 +51,7 @@ let private quantileLevels = [| 0.05; 0.25; 0.5; 0.75; 0.95; 0.99 |]
 let private writeResult (w: Utf8JsonWriter) (r: MixtureLimit) (law: LimitLaw) (sigma2: float) (alpha: float) =
     w.WriteStartObject()
     w.WriteString("model", "gmm")
-    w.WriteString("route", (match r.Route with Specialised -> "specialised" | Generic -> "generic"))
+    w.WriteString("route", (match r.Route with Specialised -> "specialised" | Generic -> "generic" | Quadrature -> "quadrature"))
     w.WriteNumber("K", r.K); w.WriteNumber("d", r.D); w.WriteNumber("beta", r.Beta)
     w.WriteNumber("thetaNorm", r.ThetaNorm)
     w.WriteNumber("dEff", r.DEff); w.WriteNumber("dBase", r.DBase)
@@ -82,9 +82,9 @@ let private toJson (write: Utf8JsonWriter -> unit) =
     Text.Encoding.UTF8.GetString(ms.ToArray())
 
 let private gmm (argv: string[]) =
-    let m = parseArgs argv (set [ "--json"; "--generic" ])
+    let m = parseArgs argv (set [ "--json"; "--generic"; "--monte-carlo" ])
     for key in m.Keys do
-        if not (List.contains key [ "--K"; "--d"; "--beta"; "--theta-norm"; "--alpha"; "--sigma2"; "--samples"; "--fisher-samples"; "--seed"; "--json"; "--generic" ]) then
+        if not (List.contains key [ "--K"; "--d"; "--beta"; "--theta-norm"; "--alpha"; "--sigma2"; "--samples"; "--fisher-samples"; "--seed"; "--json"; "--generic"; "--monte-carlo" ]) then
             raise (Usage(sprintf "unknown option %s" key))
     let k = getInt m "--K" 4
     let d = getInt m "--d" 20
@@ -93,14 +93,14 @@ let private gmm (argv: string[]) =
     let sigma2 = getFloat m "--sigma2" 1.0
     if alpha <= 0.0 then raise (Usage "--alpha: must be > 0")
     if sigma2 < 0.0 then raise (Usage "--sigma2: must be >= 0")
-    let route = if m.ContainsKey "--generic" then Generic else Specialised
+    let route = if m.ContainsKey "--generic" then Generic elif m.ContainsKey "--monte-carlo" then Specialised else Quadrature
     let r = GaussianMixturePretraining.estimate route k d beta (options m)
     let law = GaussianMixturePretraining.limitLaw sigma2 alpha r
     if m.ContainsKey "--json" then
         Console.Out.WriteLine(toJson (fun w -> writeResult w r law sigma2 alpha))
     else
         let tf, tg, ta = r.Timings
-        printfn "Gaussian mixture, U* = %g I_{%d,%d}, theta* of norm %g (%s route)" beta k d r.ThetaNorm (if route = Generic then "generic" else "specialised")
+        printfn "Gaussian mixture, U* = %g I_{%d,%d}, theta* of norm %g (%s route)" beta k d r.ThetaNorm (match route with Generic -> "generic" | Specialised -> "specialised Monte Carlo" | Quadrature -> "quadrature")
         printfn "d_eff = %d, d_base = %d, r* = %d" r.DEff r.DBase r.RStar
         printfn "E||L(Z)||^2 = tr(V G) = %.6g +- %.2g (jackknife SE, rel %.3f%%)" r.PretrainMean r.PretrainMeanStdErr (100.0 * r.PretrainMeanStdErr / r.PretrainMean)
         printfn "E_alpha: mean %.6g, variance %.6g (sigma2 = %g, alpha = %g)" law.Mean law.Variance sigma2 alpha
