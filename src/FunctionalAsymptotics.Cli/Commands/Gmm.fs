@@ -93,7 +93,7 @@ let private gmm (argv: string[]) =
     let sigma2 = getFloat m "--sigma2" 1.0
     if alpha <= 0.0 then raise (Usage "--alpha: must be > 0")
     if sigma2 < 0.0 then raise (Usage "--sigma2: must be >= 0")
-    let route = if m.ContainsKey "--generic" then Generic elif m.ContainsKey "--monte-carlo" then Specialised else Quadrature
+    let route = if m.ContainsKey "--generic" then Generic elif m.ContainsKey "--monte-carlo" then Specialised else GaussianMixturePretraining.preferredRoute k
     let r = GaussianMixturePretraining.estimate route k d beta (options m)
     let law = GaussianMixturePretraining.limitLaw sigma2 alpha r
     if m.ContainsKey "--json" then
@@ -102,7 +102,8 @@ let private gmm (argv: string[]) =
         let tf, tg, ta = r.Timings
         printfn "Gaussian mixture, U* = %g I_{%d,%d}, theta* of norm %g (%s route)" beta k d r.ThetaNorm (match route with Generic -> "generic" | Specialised -> "specialised Monte Carlo" | Quadrature -> "quadrature")
         printfn "d_eff = %d, d_base = %d, r* = %d" r.DEff r.DBase r.RStar
-        printfn "E||L(Z)||^2 = tr(V G) = %.6g +- %.2g (jackknife SE, rel %.3f%%)" r.PretrainMean r.PretrainMeanStdErr (100.0 * r.PretrainMeanStdErr / r.PretrainMean)
+        printfn "E||L(Z)||^2 = tr(V G) = %.6g +- %.2g (%s, rel %.3f%%)" r.PretrainMean r.PretrainMeanStdErr
+            (if route = Quadrature then "change from the previous quadrature order" else "jackknife SE") (100.0 * r.PretrainMeanStdErr / r.PretrainMean)
         printfn "E_alpha: mean %.6g, variance %.6g (sigma2 = %g, alpha = %g)" law.Mean law.Variance sigma2 alpha
         printfn "stages: Fisher %.3f s, Gram %.3f s, linear algebra + SE %.3f s" tf tg ta
     0

@@ -487,14 +487,19 @@ module GaussianMixturePretraining =
         | "beta" -> 4, 20, 0.0
         | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other)
 
+    /// The route `fa gmm`, the sweeps and the simulation's limit law use: `Quadrature` while its grids stay small
+    /// (`K <= 5`, a grid of dimension `r* = K - 1 <= 4`), else `Specialised` (Monte Carlo).
+    let preferredRoute (k: int) : MixtureRoute = if k <= 5 then Quadrature else Specialised
+
     /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
-    /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
+    /// held at `(k, d, beta)`; every point by `preferredRoute` with `o` (Monte Carlo points share the seed:
+    /// common random numbers).
     let sweep (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
         Check.nonEmpty "values" values
         values
         |> Array.map (fun v ->
             match vary with
-            | "K" -> estimate Specialised (int v) d beta o
-            | "d" -> estimate Specialised k (int v) beta o
-            | "beta" -> estimate Specialised k d v o
+            | "K" -> estimate (preferredRoute (int v)) (int v) d beta o
+            | "d" -> estimate (preferredRoute k) k (int v) beta o
+            | "beta" -> estimate (preferredRoute k) k d v o
             | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
