@@ -113,5 +113,5 @@ type MixtureKernelBench() =
 
 [<EntryPoint>]
 let main argv =
-    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench> |]).Run(argv, inProcessShort) |> ignore
+    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<KernelThroughput.KernelThroughputBench> |]).Run(argv, inProcessShort) |> ignore
     0
