@@ -93,7 +93,7 @@ let private gmm (argv: string[]) =
     let sigma2 = getFloat m "--sigma2" 1.0
     if alpha <= 0.0 then raise (Usage "--alpha: must be > 0")
     if sigma2 < 0.0 then raise (Usage "--sigma2: must be >= 0")
-    let route = if m.ContainsKey "--generic" then Generic elif m.ContainsKey "--monte-carlo" then Specialised else GaussianMixturePretraining.preferredRoute k
+    let route = if m.ContainsKey "--generic" then Generic elif m.ContainsKey "--monte-carlo" then Specialised else GaussianMixturePretraining.preferredRoute k beta
     let r = GaussianMixturePretraining.estimate route k d beta (options m)
     let law = GaussianMixturePretraining.limitLaw sigma2 alpha r
     if m.ContainsKey "--json" then

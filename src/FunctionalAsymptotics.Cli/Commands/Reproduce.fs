@@ -166,7 +166,7 @@ let private crossover (profile: Profile) (dir: string) (lines: ResizeArray<strin
     lines.Add ""
     lines.Add "The scaled risk of pre-training then fine-tuning, `E_alpha = sigma^2 d_eff + alpha^-1 ||L(Z)||^2` (mean, with its 5%-95% quantile band), against `alpha = m/n`, beside training on the downstream data alone, `sigma^2 d_base`. Pre-training wins on average once `alpha > alpha0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))`."
     lines.Add ""
-    let mixture = GaussianMixturePretraining.estimate (GaussianMixturePretraining.preferredRoute 4) 4 20 2.0 profile.Mixture
+    let mixture = GaussianMixturePretraining.estimate (GaussianMixturePretraining.preferredRoute 4 2.0) 4 20 2.0 profile.Mixture
     let models : (string * string * float * int * int * float[] * float option) list =
         [ let s = TwoStage.horizontal (Spectral.spec (Spectral.defaultConfig 6 2 1.0))
           yield "spectral", "spectral d=6 k=2, sigma^2 = 1", s.Sigma2, s.DEff, s.DBase, s.Weights, AsymptoticSummary.alpha0 s
@@ -191,7 +191,7 @@ let private crossover (profile: Profile) (dir: string) (lines: ResizeArray<strin
 let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>) =
     lines.Add "## 3. Figure 2: the Gaussian-mixture pre-training term"
     lines.Add ""
-    lines.Add(sprintf "`E||L(Z)||^2 = tr(V G)` for the mixture with subspace-gated features (Section 6.3), for K <= 5 by Gauss-Hermite quadrature on the span of the centred centres and closed forms off it (error: the change from the previous order; docs/gmm/README.md), for K > 5 by seeded Monte Carlo (%d draws for the Fisher information, %d for the Gram matrices, standard errors from %d batches), with the unit-norm `theta*` of the paper's text (the authors' code uses norm 10: multiply by 100). Bars: one standard error." profile.Mixture.FisherSamples profile.Mixture.GramSamples profile.Mixture.Batches)
+    lines.Add(sprintf "`E||L(Z)||^2 = tr(V G)` for the mixture with subspace-gated features (Section 6.3), for K <= 5 and beta <= 2.5 by Gauss-Hermite quadrature on the span of the centred centres and closed forms off it (error: the change from the previous order; docs/gmm/README.md), otherwise by seeded Monte Carlo (%d draws for the Fisher information, %d for the Gram matrices, standard errors from %d batches), with the unit-norm `theta*` of the paper's text (the authors' code uses norm 10: multiply by 100). Bars: one standard error." profile.Mixture.FisherSamples profile.Mixture.GramSamples profile.Mixture.Batches)
     lines.Add ""
     for vary, values in [ "K", profile.SweepK; "d", profile.SweepD; "beta", profile.SweepBeta ] do
         let fk, fd, fb = GaussianMixturePretraining.figure2Fixed vary

@@ -224,7 +224,7 @@ module GaussianMixturePipeline =
         if not (sigma2 >= 0.0) || Double.IsInfinity sigma2 then Check.fail "sigma2" (sprintf "must be finite and >= 0, got %g" sigma2)
         let uStar = GaussianMixture.uStar k d beta
         let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
-        let limit = GaussianMixturePretraining.estimate (GaussianMixturePretraining.preferredRoute k) k d beta { lawOptions with ThetaNorm = thetaNorm }
+        let limit = GaussianMixturePretraining.estimate (GaussianMixturePretraining.preferredRoute k beta) k d beta { lawOptions with ThetaNorm = thetaNorm }
         let law = GaussianMixturePretraining.limitLaw sigma2 alpha limit
         let fStar = target uStar thetaNorm
         let replicate (ctx: ReplicateContext) : ReplicateOutcome =

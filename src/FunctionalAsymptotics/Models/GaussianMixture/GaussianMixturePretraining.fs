@@ -381,18 +381,24 @@ module GaussianMixturePretraining =
             let fisher, aaM, apM, ppM = quadratureMoments adj n
             let res = evaluate o kd dEff fisher aaM apM ppM
             res, fisher, aaM, apM, ppM
-        let mutable prev = at feasible.[0]
-        let mutable cur = at feasible.[1]
         let trOf ((t, _, _), _, _, _, _) = t
-        let mutable idx = 1
-        while idx + 1 < feasible.Length && abs (trOf cur - trOf prev) > o.QuadratureTolerance * abs (trOf cur) do
+        let mutable cur = at feasible.[0]
+        let mutable lastChange = infinity
+        let mutable prevChange = infinity
+        let mutable idx = 0
+        // stop when the last two changes are both within the tolerance (one small change can be a coincidence
+        // of an oscillating sequence); the error reported is the larger of the two
+        while idx + 1 < feasible.Length && max lastChange prevChange > o.QuadratureTolerance * abs (trOf cur) do
             idx <- idx + 1
-            prev <- cur
-            cur <- at feasible.[idx]
+            let next = at feasible.[idx]
+            prevChange <- lastChange
+            lastChange <- abs (trOf next - trOf cur)
+            cur <- next
         let tGram = sw.Elapsed.TotalSeconds
         let res, fisher, aaM, apM, ppM = cur
         let rot = blockRotation adj k d
-        let limit = assemble Quadrature k d beta o res (abs (trOf cur - trOf prev)) aaM apM ppM (rot * fisher * rot.Transpose()) rot (0.0, tGram, 0.0)
+        let err = if Double.IsFinite prevChange then max lastChange prevChange else lastChange
+        let limit = assemble Quadrature k d beta o res err aaM apM ppM (rot * fisher * rot.Transpose()) rot (0.0, tGram, 0.0)
         { limit with Timings = (0.0, tGram, sw.Elapsed.TotalSeconds - tGram) }
 
     /// The limit-law ingredients of the mixture at `U* = beta I_{K,d}`, `theta*` of norm `o.ThetaNorm`,
@@ -488,8 +494,11 @@ module GaussianMixturePretraining =
         | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other)
 
     /// The route `fa gmm`, the sweeps and the simulation's limit law use: `Quadrature` while its grids stay small
-    /// (`K <= 5`, a grid of dimension `r* = K - 1 <= 4`), else `Specialised` (Monte Carlo).
-    let preferredRoute (k: int) : MixtureRoute = if k <= 5 then Quadrature else Specialised
+    /// (`K <= 5`, a grid of dimension `r* = K - 1 <= 4`) and the gates smooth enough for it to converge fast
+    /// (`beta <= 2.5`: the responsibilities' poles lie about `pi / (beta sqrt 2)` off the real span, and at
+    /// beta = 3-4 the Gauss–Hermite sequence converges slowly and erratically, docs/gmm/README.md), else
+    /// `Specialised` (Monte Carlo).
+    let preferredRoute (k: int) (beta: float) : MixtureRoute = if k <= 5 && beta <= 2.5 then Quadrature else Specialised
 
     /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
     /// held at `(k, d, beta)`; every point by `preferredRoute` with `o` (Monte Carlo points share the seed:
@@ -499,7 +508,7 @@ module GaussianMixturePretraining =
         values
         |> Array.map (fun v ->
             match vary with
-            | "K" -> estimate (preferredRoute (int v)) (int v) d beta o
-            | "d" -> estimate (preferredRoute k) k (int v) beta o
-            | "beta" -> estimate (preferredRoute k) k d v o
+            | "K" -> estimate (preferredRoute (int v) beta) (int v) d beta o
+            | "d" -> estimate (preferredRoute k beta) k (int v) beta o
+            | "beta" -> estimate (preferredRoute k v) k d v o
             | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
