@@ -21,8 +21,9 @@ type MixtureRoute =
     /// span of the centred centres: given the label, the rotated coordinates `xt_b`, `b >= r*`, are `N(m_b, 1)`
     /// independent of the span coordinates and of the label (`m = V^T u_bar`), the responsibilities do not depend
     /// on them, the score is linear and `a(x)` affine in them, so they integrate exactly; the span coordinates are
-    /// integrated per label by Gauss–Hermite tensor grids of increasing order until two successive orders agree to
-    /// `QuadratureTolerance` (the reported error is that difference). `I(U*)` is read off `E[phi phi^T]`.
+    /// integrated per label by Gauss–Hermite tensor grids of increasing order until the last two changes between
+    /// successive orders are within `QuadratureTolerance` (the reported error is the larger of them).
+    /// `I(U*)` is read off `E[phi phi^T]`. docs/gmm/README.md, "The quadrature route".
     | Quadrature
 
 /// Monte Carlo settings for the mixture's population expectations.
@@ -70,7 +71,7 @@ type MixtureLimit =
       /// `E ||L(Z)||^2 = tr(V G)` (the point estimate from all draws).
       PretrainMean: float
       /// Standard error of `PretrainMean`: the delete-one-batch jackknife (Monte Carlo routes) or, for the
-      /// quadrature route, the change of `tr(V G)` from the previous Gauss–Hermite order (an error bound in practice).
+      /// quadrature route, the larger of the last two changes of `tr(V G)` between successive Gauss–Hermite orders.
       PretrainMeanStdErr: float
       /// Fisher information estimate `I(U*)` (`Kd x Kd`).
       Fisher: Matrix<float>
@@ -362,9 +363,9 @@ module GaussianMixturePretraining =
         for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
         m :> Matrix<float>
 
-    /// The quadrature route (see `MixtureRoute.Quadrature`): orders from `quadratureOrders` until two successive
-    /// values of `tr(V G)` agree to `o.QuadratureTolerance` relatively or the next order would exceed
-    /// `o.QuadratureMaxNodes`; the error reported is the last change.
+    /// The quadrature route (see `MixtureRoute.Quadrature`): orders from `quadratureOrders` until the last two
+    /// changes of `tr(V G)` are within `o.QuadratureTolerance` relatively or the next order would exceed
+    /// `o.QuadratureMaxNodes`; the error reported is the larger of the last two changes.
     let private estimateQuadrature (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
         let u = GaussianMixture.uStar k d beta
         let rStar = k - 1
