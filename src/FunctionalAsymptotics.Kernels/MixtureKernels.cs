@@ -94,7 +94,8 @@ public static class MixtureKernels
     /// (upper triangle; the strict lower triangle is neither read into the result nor written),
     /// <paramref name="x"/> row-major <c>rows x n</c>, <paramref name="gram"/> row-major <c>n x n</c>.
     /// Register tiles of 4 rows <c>i</c> by two <c>Vector&lt;double&gt;</c> chunks of <c>j</c> (eight
-    /// independent accumulators) stay in registers across the batch; each entry is still summed in the order
+    /// independent accumulators) stay in registers across the batch, over column chunks aligned to the vector width;
+    /// each entry is still summed in the order
     /// <c>s = 0, 1, ...</c> onto its old value, so the bits equal the plain loop's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -109,7 +110,9 @@ public static class MixtureKernels
         int i0 = 0;
         for (; i0 + 4 <= n; i0 += 4)
         {
-            int c = i0;
+            // Column chunks aligned to the vector width (from the chunk holding column i0): the lanes left of the
+            // diagonal are computed and dropped by StoreUpper, and when w divides n no scalar remainder is left.
+            int c = i0 / w * w;
             for (; c + 2 * w <= n; c += 2 * w) GramTile4x2(ref xr, rows, n, gram, i0, c);
             for (; c + w <= n; c += w) GramTile4x1(ref xr, rows, n, gram, i0, c);
             for (int i = i0; i < i0 + 4; i++)
