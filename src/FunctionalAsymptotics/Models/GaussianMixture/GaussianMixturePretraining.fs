@@ -257,6 +257,8 @@ module GaussianMixturePretraining =
             MixtureKernels.AccumulateGramUpperReference(ReadOnlySpan psi, Span psiPsi)
         aa, aPsi, psiPsi, n
 
+    let private addInto (dst: float[]) (src: float[]) = for j in 0 .. dst.Length - 1 do dst.[j] <- dst.[j] + src.[j]
+
     /// Product weights below this (the grid's weights sum to 1) are skipped: their nodes lie beyond about 9
     /// standard deviations, where the polynomially growing integrands contribute far below the tolerance.
     [<Literal>]
@@ -274,27 +276,29 @@ module GaussianMixturePretraining =
         let d, k, r = adj.D, adj.K, adj.R
         let kd, p = k * d, k * (r + 1)
         let nodes, weights = GaussHermite.tensor n r
-        let aa = Array.zeroCreate (kd * kd)
-        let aPsi = Array.zeroCreate (kd * p)
-        let psiPsi = Array.zeroCreate (p * p)
-        let ee = Array.zeroCreate (k * k)
-        let xt = Array.zeroCreate d
+        let mean = Array.zeroCreate d
         for b in r .. d - 1 do
             let mutable s = 0.0
             for i in 0 .. k - 1 do s <- s + adj.Ut.[i * d + b]
-            xt.[b] <- s / float k
-        let block = 32
-        let gradBuf = Array.zeroCreate (block * kd)
-        let phiBuf = Array.zeroCreate (block * p)
-        let slope = Array.zeroCreate k
-        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
-        let mutable filled = 0
-        let flush () =
-            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(gradBuf, 0, filled * kd), filled, kd, Span aa)
-            MixtureKernels.AccumulateCrossBlock(ReadOnlySpan(gradBuf, 0, filled * kd), ReadOnlySpan(phiBuf, 0, filled * p), filled, kd, p, Span aPsi)
-            MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(phiBuf, 0, filled * p), filled, p, Span psiPsi)
-            filled <- 0
-        for tau in 0 .. k - 1 do
+            mean.[b] <- s / float k
+        // one label per task (the labels in parallel), summed in label order: the same bits on any core count
+        let perLabel (tau: int) =
+            let aa = Array.zeroCreate (kd * kd)
+            let aPsi = Array.zeroCreate (kd * p)
+            let psiPsi = Array.zeroCreate (p * p)
+            let ee = Array.zeroCreate (k * k)
+            let xt = Array.copy mean
+            let block = 32
+            let gradBuf = Array.zeroCreate (block * kd)
+            let phiBuf = Array.zeroCreate (block * p)
+            let slope = Array.zeroCreate k
+            let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+            let mutable filled = 0
+            let flush () =
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(gradBuf, 0, filled * kd), filled, kd, Span aa)
+                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan(gradBuf, 0, filled * kd), ReadOnlySpan(phiBuf, 0, filled * p), filled, kd, p, Span aPsi)
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(phiBuf, 0, filled * p), filled, p, Span psiPsi)
+                filled <- 0
             for c in 0 .. weights.Length - 1 do
                 let w = weights.[c] / float k
                 if w >= NegligibleWeight then
@@ -309,7 +313,13 @@ module GaussianMixturePretraining =
                         for j in i .. k - 1 do ee.[i * k + j] <- ee.[i * k + j] + w * slope.[i] * slope.[j]
                     filled <- filled + 1
                     if filled = block then flush ()
-        if filled > 0 then flush ()
+            if filled > 0 then flush ()
+            aa, aPsi, psiPsi, ee
+        let parts = Array.Parallel.init k perLabel
+        let aa, aPsi, psiPsi, ee = parts.[0]
+        for tau in 1 .. k - 1 do
+            let a2, c2, p2, e2 = parts.[tau]
+            addInto aa a2; addInto aPsi c2; addInto psiPsi p2; addInto ee e2
         let psiM = upperToSym p psiPsi
         let eeM = upperToSym k ee
         let aaM = upperToSym kd aa
@@ -327,7 +337,6 @@ module GaussianMixturePretraining =
     /// Gauss–Hermite orders tried by the quadrature route, in turn.
     let private quadratureOrders = [| 6; 9; 13; 19; 27; 38; 54; 76 |]
 
-    let private addInto (dst: float[]) (src: float[]) = for j in 0 .. dst.Length - 1 do dst.[j] <- dst.[j] + src.[j]
 
     /// The record from the moments on the feature span (rotated coordinates where the route uses them, `rot` back):
     /// the weights (eigenvalues of `V^{1/2} G V^{1/2}`, the numerical null space of `G` set to 0) and `d_base`, the
