@@ -173,5 +173,5 @@ type HorizontalRouteBenchmarks() =
 
 [<EntryPoint>]
 let main argv =
-    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks> |]).Run(argv, inProcessShort) |> ignore
+    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks>; typeof<KernelThroughput.KernelThroughputBench> |]).Run(argv, inProcessShort) |> ignore
     0

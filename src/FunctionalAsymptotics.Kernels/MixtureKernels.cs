@@ -93,8 +93,9 @@ public static class MixtureKernels
     /// Blocked Gram update over a batch: <c>gram[i, j] += sum_s x[s, i] x[s, j]</c> for <c>j &gt;= i</c>
     /// (upper triangle; the strict lower triangle is neither read into the result nor written),
     /// <paramref name="x"/> row-major <c>rows x n</c>, <paramref name="gram"/> row-major <c>n x n</c>.
-    /// Register tiles of 4 rows <c>i</c> by two <c>Vector&lt;double&gt;</c> chunks of <c>j</c> (eight
-    /// independent accumulators) stay in registers across the batch; each entry is still summed in the order
+    /// Register tiles of 4 rows <c>i</c> by two <c>Vector512&lt;double&gt;</c> chunks of <c>j</c> (eight
+    /// independent accumulators) stay in registers across the batch, over column chunks aligned to the vector width;
+    /// each entry is still summed in the order
     /// <c>s = 0, 1, ...</c> onto its old value, so the bits equal the plain loop's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -104,12 +105,14 @@ public static class MixtureKernels
         if (x.Length < rows * n) throw new ArgumentException("x must hold rows * n elements", nameof(x));
         if (gram.Length != n * n) throw new ArgumentException("gram must have n^2 elements", nameof(gram));
         if (rows == 0) return;
-        int w = Vector<double>.Count;
+        int w = Vector512<double>.Count;
         ref double xr = ref MemoryMarshal.GetReference(x);
         int i0 = 0;
         for (; i0 + 4 <= n; i0 += 4)
         {
-            int c = i0;
+            // Column chunks aligned to the vector width (from the chunk holding column i0): the lanes left of the
+            // diagonal are computed and dropped by StoreUpper, and when w divides n no scalar remainder is left.
+            int c = i0 / w * w;
             for (; c + 2 * w <= n; c += 2 * w) GramTile4x2(ref xr, rows, n, gram, i0, c);
             for (; c + w <= n; c += w) GramTile4x1(ref xr, rows, n, gram, i0, c);
             for (int i = i0; i < i0 + 4; i++)
@@ -126,33 +129,33 @@ public static class MixtureKernels
     }
 
     /// <summary>Stores the lanes <c>j &gt;= i</c> of the chunk <c>gram[i, c .. c + w)</c>.</summary>
-    private static void StoreUpper(Vector<double> v, Span<double> gram, int n, int i, int c)
+    private static void StoreUpper(Vector512<double> v, Span<double> gram, int n, int i, int c)
     {
-        if (c >= i) { v.CopyTo(gram.Slice(i * n + c, Vector<double>.Count)); return; }
-        for (int l = i - c; l < Vector<double>.Count; l++) gram[i * n + c + l] = v[l];
+        if (c >= i) { v.CopyTo(gram.Slice(i * n + c, Vector512<double>.Count)); return; }
+        for (int l = i - c; l < Vector512<double>.Count; l++) gram[i * n + c + l] = v[l];
     }
 
     private static void GramTile4x2(ref double x, int rows, int n, Span<double> gram, int i0, int c)
     {
-        int w = Vector<double>.Count;
+        int w = Vector512<double>.Count;
         ref double g = ref MemoryMarshal.GetReference(gram);
         nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n, uw = (nuint)w;
-        Vector<double> a00 = Vector.LoadUnsafe(ref g, r0), a01 = Vector.LoadUnsafe(ref g, r0 + uw);
-        Vector<double> a10 = Vector.LoadUnsafe(ref g, r1), a11 = Vector.LoadUnsafe(ref g, r1 + uw);
-        Vector<double> a20 = Vector.LoadUnsafe(ref g, r2), a21 = Vector.LoadUnsafe(ref g, r2 + uw);
-        Vector<double> a30 = Vector.LoadUnsafe(ref g, r3), a31 = Vector.LoadUnsafe(ref g, r3 + uw);
+        Vector512<double> a00 = Vector512.LoadUnsafe(ref g, r0), a01 = Vector512.LoadUnsafe(ref g, r0 + uw);
+        Vector512<double> a10 = Vector512.LoadUnsafe(ref g, r1), a11 = Vector512.LoadUnsafe(ref g, r1 + uw);
+        Vector512<double> a20 = Vector512.LoadUnsafe(ref g, r2), a21 = Vector512.LoadUnsafe(ref g, r2 + uw);
+        Vector512<double> a30 = Vector512.LoadUnsafe(ref g, r3), a31 = Vector512.LoadUnsafe(ref g, r3 + uw);
         nuint o = 0, un = (nuint)n, ui = (nuint)i0, uc = (nuint)c;
         for (int s = 0; s < rows; s++, o += un)
         {
-            var xa = Vector.LoadUnsafe(ref x, o + uc);
-            var xb = Vector.LoadUnsafe(ref x, o + uc + uw);
-            var b = new Vector<double>(Unsafe.Add(ref x, o + ui));
+            var xa = Vector512.LoadUnsafe(ref x, o + uc);
+            var xb = Vector512.LoadUnsafe(ref x, o + uc + uw);
+            var b = Vector512.Create(Unsafe.Add(ref x, o + ui));
             a00 += b * xa; a01 += b * xb;
-            b = new Vector<double>(Unsafe.Add(ref x, o + ui + 1));
+            b = Vector512.Create(Unsafe.Add(ref x, o + ui + 1));
             a10 += b * xa; a11 += b * xb;
-            b = new Vector<double>(Unsafe.Add(ref x, o + ui + 2));
+            b = Vector512.Create(Unsafe.Add(ref x, o + ui + 2));
             a20 += b * xa; a21 += b * xb;
-            b = new Vector<double>(Unsafe.Add(ref x, o + ui + 3));
+            b = Vector512.Create(Unsafe.Add(ref x, o + ui + 3));
             a30 += b * xa; a31 += b * xb;
         }
         StoreUpper(a00, gram, n, i0, c); StoreUpper(a01, gram, n, i0, c + w);
@@ -165,16 +168,16 @@ public static class MixtureKernels
     {
         ref double g = ref MemoryMarshal.GetReference(gram);
         nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n;
-        Vector<double> a0 = Vector.LoadUnsafe(ref g, r0), a1 = Vector.LoadUnsafe(ref g, r1);
-        Vector<double> a2 = Vector.LoadUnsafe(ref g, r2), a3 = Vector.LoadUnsafe(ref g, r3);
+        Vector512<double> a0 = Vector512.LoadUnsafe(ref g, r0), a1 = Vector512.LoadUnsafe(ref g, r1);
+        Vector512<double> a2 = Vector512.LoadUnsafe(ref g, r2), a3 = Vector512.LoadUnsafe(ref g, r3);
         nuint o = 0, un = (nuint)n, ui = (nuint)i0, uc = (nuint)c;
         for (int s = 0; s < rows; s++, o += un)
         {
-            var xa = Vector.LoadUnsafe(ref x, o + uc);
-            a0 += new Vector<double>(Unsafe.Add(ref x, o + ui)) * xa;
-            a1 += new Vector<double>(Unsafe.Add(ref x, o + ui + 1)) * xa;
-            a2 += new Vector<double>(Unsafe.Add(ref x, o + ui + 2)) * xa;
-            a3 += new Vector<double>(Unsafe.Add(ref x, o + ui + 3)) * xa;
+            var xa = Vector512.LoadUnsafe(ref x, o + uc);
+            a0 += Vector512.Create(Unsafe.Add(ref x, o + ui)) * xa;
+            a1 += Vector512.Create(Unsafe.Add(ref x, o + ui + 1)) * xa;
+            a2 += Vector512.Create(Unsafe.Add(ref x, o + ui + 2)) * xa;
+            a3 += Vector512.Create(Unsafe.Add(ref x, o + ui + 3)) * xa;
         }
         StoreUpper(a0, gram, n, i0, c);
         StoreUpper(a1, gram, n, i0 + 1, c);

@@ -27,6 +27,7 @@ let allTests =
         Models.GaussianMixtureTests.tests
         Models.GaussianMixtureTests.reproducibility
         Models.GaussianMixtureTests.emTests
+        Models.GaussianMixtureQuadratureTests.tests
         CSharp.GeometryFacadeTests.tests
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests

@@ -17,7 +17,7 @@ public sealed record MixtureSettings(
     internal Core.MixtureOptions ToCore()
     {
         var d = Core.GaussianMixturePretraining.defaultOptions;
-        return new Core.MixtureOptions(FisherSamples, GramSamples, Batches, Seed, ThetaNorm, d.RankTolerance, d.ConditionTolerance);
+        return new Core.MixtureOptions(FisherSamples, GramSamples, Batches, Seed, ThetaNorm, d.RankTolerance, d.ConditionTolerance, d.QuadratureTolerance, d.QuadratureMaxNodes);
     }
 }
 

@@ -27,6 +27,7 @@ type GmmArgs =
     | [<Unique>] Fisher_Samples of samples: int
     | [<Unique>] Seed of seed: int
     | [<CustomCommandLine("--generic")>] Generic_Route
+    | [<CustomCommandLine("--monte-carlo")>] Monte_Carlo_Route
     | Json
     interface IArgParserTemplate with
         member this.Usage =
@@ -40,7 +41,8 @@ type GmmArgs =
             | Samples _ -> "Monte Carlo draws of the Gram matrices, >= 1000 (default 600000)."
             | Fisher_Samples _ -> "Monte Carlo draws of the Fisher information, >= 1000 (default 200000)."
             | Seed _ -> "seed of the Monte Carlo generators (default 1)."
-            | Generic_Route -> "use the generic route (the engine on the model specification) instead of the specialised kernels."
+            | Generic_Route -> "use the generic Monte Carlo route (the engine on the model specification) instead of the default."
+            | Monte_Carlo_Route -> "use the specialised Monte Carlo route (jackknife standard error) instead of the default (quadrature for K <= 5 and beta <= 2.5)."
             | Json -> "print one JSON object."
 
 /// Options of `fa gmm-sweep`.
@@ -85,7 +87,7 @@ let private writeResult (w: Utf8JsonWriter) (r: MixtureLimit) (law: LimitLaw) (s
     let prop = Json.property w
     w.WriteStartObject()
     w.WriteString("model", "gmm")
-    w.WriteString("route", (match r.Route with Specialised -> "specialised" | Generic -> "generic"))
+    w.WriteString("route", (match r.Route with Specialised -> "specialised" | Generic -> "generic" | Quadrature -> "quadrature"))
     w.WriteNumber("components", r.K); w.WriteNumber("d", r.D); prop "beta" r.Beta
     prop "thetaNorm" r.ThetaNorm
     w.WriteNumber("dEff", r.DEff); w.WriteNumber("dBase", r.DBase)
@@ -119,7 +121,10 @@ let estimateParsed (out: TextWriter) (args: ParseResults<GmmArgs>) : int =
     let alpha = args.TryGetResult Alpha |> Option.map (Parse.float "--alpha") |> Option.defaultValue 1.0 |> Require.positiveInvertible "--alpha"
     let sigma2 = args.TryGetResult Sigma2 |> Option.map (Parse.float "--sigma2") |> Option.defaultValue 1.0 |> Require.nonNegative "--sigma2"
     let o = options (args.TryGetResult GmmArgs.Theta_Norm) (args.TryGetResult GmmArgs.Samples) (args.TryGetResult GmmArgs.Fisher_Samples) (args.TryGetResult GmmArgs.Seed)
-    let route = if args.Contains Generic_Route then Generic else Specialised
+    let route =
+        if args.Contains Generic_Route then Generic
+        elif args.Contains Monte_Carlo_Route then Specialised
+        else GaussianMixturePretraining.preferredRoute k beta
     let inputs = sprintf "--components %d --d %d --beta %s --alpha %s --sigma2 %s" k d (format beta) (format alpha) (format sigma2)
     compute "the mixture limit law" inputs (fun () ->
         let r = GaussianMixturePretraining.estimate route k d beta o
@@ -133,9 +138,10 @@ let estimateParsed (out: TextWriter) (args: ParseResults<GmmArgs>) : int =
         else
             let tf, tg, ta = r.Timings
             let line (text: string) = out.WriteLine text
-            line (sprintf "Gaussian mixture, U* = %g I_{%d,%d}, theta* of norm %g (%s route)" beta k d r.ThetaNorm (if route = Generic then "generic" else "specialised"))
+            line (sprintf "Gaussian mixture, U* = %g I_{%d,%d}, theta* of norm %g (%s route)" beta k d r.ThetaNorm (match route with Generic -> "generic" | Specialised -> "specialised Monte Carlo" | Quadrature -> "quadrature"))
             line (sprintf "d_eff = %d, d_base = %d, r* = %d" r.DEff r.DBase r.RStar)
-            line (sprintf "E||L(Z)||^2 = tr(V G) = %.6g +- %.2g (jackknife SE, rel %.3f%%)" r.PretrainMean r.PretrainMeanStdErr (100.0 * r.PretrainMeanStdErr / r.PretrainMean))
+            line (sprintf "E||L(Z)||^2 = tr(V G) = %.6g +- %.2g (%s, rel %.3f%%)" r.PretrainMean r.PretrainMeanStdErr
+                    (if route = Quadrature then "change from the previous quadrature order" else "jackknife SE") (100.0 * r.PretrainMeanStdErr / r.PretrainMean))
             line (sprintf "E_alpha: mean %.6g, variance %.6g (sigma2 = %g, alpha = %g)" law.Mean law.Variance sigma2 alpha)
             line (sprintf "stages: Fisher %.3f s, Gram %.3f s, linear algebra + SE %.3f s" tf tg ta)
         0)

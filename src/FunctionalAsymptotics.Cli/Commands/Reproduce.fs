@@ -161,7 +161,7 @@ let private crossover (profile: Profile) (dir: string) (lines: ResizeArray<strin
     lines.Add ""
     lines.Add "The scaled risk of pre-training then fine-tuning, `E_alpha = sigma^2 d_eff + alpha^-1 ||L(Z)||^2` (mean, with its 5%-95% quantile band), against `alpha = m/n`, beside training on the downstream data alone, `sigma^2 d_base`. Pre-training wins on average once `alpha > alpha0 = E||L(Z)||^2 / (sigma^2 (d_base - d_eff))`."
     lines.Add ""
-    let mixture = (GaussianMixtureModel.create 4 20 2.0 profile.Mixture.ThetaNorm 1.0 200_000 2 profile.Mixture) |> Model.law "specialised"
+    let mixture = (GaussianMixtureModel.create 4 20 2.0 profile.Mixture.ThetaNorm 1.0 200_000 2 profile.Mixture) |> Model.law (GaussianMixtureModel.routeName (GaussianMixturePretraining.preferredRoute 4 2.0))
     let models : (string * string * AsymptoticSummary) list =
         [ "spectral", "spectral d=6 k=2, sigma^2 = 1", (SpectralModel.create (Spectral.defaultConfig 6 2 1.0) |> Model.law "horizontal").Summary
           "factor", "factor d=8 k=2 seed 1, sigma_nu^2 = 1", (FactorModel.create { Loadings = Factor.drawLoadings 1 8 2; Beta = [| 1.0; 1.0 |]; SigmaNu2 = 1.0 } |> Model.law "horizontal").Summary
@@ -184,7 +184,7 @@ let private crossover (profile: Profile) (dir: string) (lines: ResizeArray<strin
 let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>) =
     lines.Add "## 3. Figure 2: the Gaussian-mixture pre-training term"
     lines.Add ""
-    lines.Add(sprintf "`E||L(Z)||^2 = tr(V G)` for the mixture with subspace-gated features (Section 6.3), by seeded Monte Carlo (%d draws for the Fisher information, %d for the Gram matrices, standard errors from %d batches), with the unit-norm `theta*` of the paper's text (the authors' code uses norm 10: multiply by 100). Bars: one standard error." profile.Mixture.FisherSamples profile.Mixture.GramSamples profile.Mixture.Batches)
+    lines.Add(sprintf "`E||L(Z)||^2 = tr(V G)` for the mixture with subspace-gated features (Section 6.3), for K <= 5 and beta <= 2.5 by Gauss-Hermite quadrature on the span of the centred centres and closed forms off it (error: the change from the previous order; docs/gmm/README.md), otherwise by seeded Monte Carlo (%d draws for the Fisher information, %d for the Gram matrices, standard errors from %d batches), with the unit-norm `theta*` of the paper's text (the authors' code uses norm 10: multiply by 100). Bars: one standard error." profile.Mixture.FisherSamples profile.Mixture.GramSamples profile.Mixture.Batches)
     lines.Add ""
     for vary, values in [ "K", profile.SweepK; "d", profile.SweepD; "beta", profile.SweepBeta ] do
         let fk, fd, fb = GaussianMixturePretraining.figure2Fixed vary
@@ -203,8 +203,10 @@ let private sweeps (profile: Profile) (dir: string) (lines: ResizeArray<string>)
         lines.Add(sprintf "![Figure 2, varying %s](%s)" vary file)
         lines.Add ""
         lines.AddRange(
-            table [ "K"; "d"; "beta"; "d_eff"; "E‖L(Z)‖²"; "std. error"; "× 100 (norm 10)" ]
-                [ for r in results -> [ string r.K; string r.D; inv r.Beta; string r.DEff; inv r.PretrainMean; inv r.PretrainMeanStdErr; inv (100.0 * r.PretrainMean) ] ])
+            table [ "K"; "d"; "beta"; "d_eff"; "E‖L(Z)‖²"; "std. error"; "× 100 (norm 10)"; "route" ]
+                [ for r in results ->
+                    [ string r.K; string r.D; inv r.Beta; string r.DEff; inv r.PretrainMean; inv r.PretrainMeanStdErr; inv (100.0 * r.PretrainMean)
+                      (match r.Route with Quadrature -> "quadrature" | Specialised -> "Monte Carlo" | Generic -> "generic Monte Carlo") ] ])
         lines.Add ""
 
 // ---------------------------------------------------------------------------------------------------

@@ -172,6 +172,19 @@ let emTests =
             let perm = DenseMatrix.OfColumnVectors([| u.Column 2; u.Column 0; u.Column 1 |]) :> Matrix<float>
             let realigned = GaussianMixtureEm.align perm fitted
             Expect.isLessThan (Linalg.maxAbs (realigned - perm)) 0.15 "permuted reference")
+        testCase "SQUAREM-accelerated EM stops at the plain iteration's fixed point (K=4, d=20, beta=2)" (fun () ->
+            let k, d = 4, 20
+            let u = GaussianMixture.uStar k d 2.0
+            let rng = Random 24
+            let z = Array.init 20_000 (fun _ -> snd (GaussianMixture.sample u rng))
+            let start = GaussianMixtureEm.kMeansPlusPlus k z (Random 5)
+            let plain, llPlain = GaussianMixtureEm.fitFrom { GaussianMixtureEm.defaultOptions with Accelerated = false } start z
+            let fast, llFast = GaussianMixtureEm.fitFrom GaussianMixtureEm.defaultOptions start z
+            // both stop once a plain step changes the mean log-likelihood by <= 1e-10: they sit within the
+            // tolerance-sized neighbourhood of the same MLE, far inside its O(sqrt(K d / m)) = 0.06 sampling error
+            Expect.floatClose { absolute = 1e-9; relative = 0.0 } llFast llPlain "same log-likelihood"
+            Expect.isLessThan (Linalg.maxAbs (fast - plain)) 1e-4 "same centres"
+            Expect.isGreaterThanOrEqual llFast (llPlain - 1e-10) "not worse")
         testCase "EM raises ConvergenceException at the iteration cap" (fun () ->
             let u = GaussianMixture.uStar 2 3 1.0
             let rng = Random 22

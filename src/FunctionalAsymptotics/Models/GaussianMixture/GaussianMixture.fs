@@ -220,8 +220,8 @@ module GaussianMixture =
     /// Also writes `psi` coordinates on the feature span: `phi = (pi_1 V_r^T (x - u_1), pi_1, ...)` (length `K(r+1)`).
     /// `scratch` needs `2d + K(d+3) + d*d` elements.
     [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
-    let adjointGradientIn (rotateBack: bool) (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
-        let d, k, r = adj.D, adj.K, adj.R
+    let rec adjointGradientIn (rotateBack: bool) (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
+        let d = adj.D
         let v = adj.V
         // xt = V^T x
         let xt = Span<float>(scratch, 0, d)
@@ -229,6 +229,14 @@ module GaussianMixture =
             let mutable s = 0.0
             for q in 0 .. d - 1 do s <- s + v.[q * d + a] * x.[q]
             xt.[a] <- s
+        adjointGradientOfRotated rotateBack adj grad phi scratch
+
+    /// `adjointGradientIn` from the rotated point `xt = V^T x`, already in `scratch.[0 .. d-1]`.
+    and [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
+        private adjointGradientOfRotated (rotateBack: bool) (adj: Adjoint) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
+        let d, k, r = adj.D, adj.K, adj.R
+        let v = adj.V
+        let xt = Span<float>(scratch, 0, d)
         let pis = Span<float>(scratch, d, k)
         let g = Span<float>(scratch, d + k, k)
         for i in 0 .. k - 1 do
@@ -286,6 +294,25 @@ module GaussianMixture =
         for i in 0 .. k - 1 do
             for a in 0 .. r - 1 do phi.[i * (r + 1) + a] <- pis.[i] * (xt.[a] - adj.Ut.[i * d + a])
             phi.[i * (r + 1) + r] <- pis.[i]
+
+    /// The reduced adjoint at a rotated point `xt = V^T x` (eigenbasis of `S(U)`), for integrating the mixture's
+    /// moments in closed form along the directions `b >= r*` (docs/gmm/README.md, "The quadrature route"). Writes
+    /// `(I_K (x) V^T) a(x)` into `grad` and the span coordinates `phi` as `adjointGradientIn false` does, and into
+    /// `slope.[i]` (length `K`) the coefficient `e_i = sum_{a < r*} (C_ai / lambda_a) sum_j (pi_j theta_ja + c_j u_ja)`
+    /// (rotated coordinates) of `xt_b` in every entry `(i, b)`, `b >= r*`: the rotated gradient is affine in the
+    /// coordinates `xt_b`, `b >= r*`, with that slope, and no other entry depends on them (the centred centres lie in
+    /// the span, `C_bi = 0`, and `lambda_b = 0` for `b >= r*`, so the slope is taken with `lambda_a - lambda_b = lambda_a`).
+    let adjointGradientRotated (adj: Adjoint) (xt: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (slope: Span<float>) (scratch: float[]) =
+        let d, k, r = adj.D, adj.K, adj.R
+        xt.CopyTo(Span<float>(scratch, 0, d))
+        adjointGradientOfRotated false adj grad phi scratch
+        // pis at scratch[d ..], c at scratch[d + 2K ..] (layout of adjointGradientOfRotated)
+        for i in 0 .. k - 1 do slope.[i] <- 0.0
+        for a in 0 .. r - 1 do
+            let mutable gamma = 0.0
+            for j in 0 .. k - 1 do gamma <- gamma + scratch.[d + j] * adj.Tt.[j * d + a] + scratch.[d + 2 * k + j] * adj.Ut.[j * d + a]
+            let q = gamma / adj.Lam.[a]
+            for i in 0 .. k - 1 do slope.[i] <- slope.[i] + adj.Ct.[a * k + i] * q
 
     /// `adjointGradientIn true`: the gradient in the original coordinates.
     let adjointGradient (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =

@@ -12,14 +12,15 @@ open FunctionalAsymptotics.Simulation
 /// docs/case-studies.md §3) as a `Model`. Its specification is the generic one (per-sample negative
 /// log-likelihood with its analytic score and Hessian, `S_K` permuting the centres and the K feature
 /// blocks, the sampled features `psi_U(x)` with their forward derivative); its population moments have no
-/// closed form, so the law comes from the model's specialised Monte Carlo provider
-/// (`GaussianMixturePretraining.estimate`: routes `specialised`, the default, and `generic`), which returns
-/// the engine's result type with the standard error of `E||L(Z)||^2`.
+/// closed form, so the law comes from the model's specialised providers (`GaussianMixturePretraining.estimate`:
+/// routes `quadrature` (closed forms off the span of the centres, Gauss–Hermite on it; the default where
+/// `preferredRoute` chooses it), `specialised` and `generic` (Monte Carlo)), which return the engine's result
+/// type with the error of `E||L(Z)||^2`.
 [<RequireQualifiedAccess>]
 module GaussianMixtureModel =
 
     /// The route name of a mixture computation.
-    let routeName (route: MixtureRoute) = match route with Specialised -> "specialised" | Generic -> "generic"
+    let routeName (route: MixtureRoute) = match route with Specialised -> "specialised" | Generic -> "generic" | Quadrature -> "quadrature"
 
     /// The engine's result from a mixture estimate: `d_eff`, `d_base`, the weights and the standard error of
     /// `E||L(Z)||^2 = tr(V G)`.
@@ -72,7 +73,10 @@ module GaussianMixtureModel =
         let o = { o with ThetaNorm = thetaNorm }
         let provider route = routeName route, fun () -> lawOf sigma2 (GaussianMixturePretraining.estimate route k d beta o)
         { Model.ofSpec (spec k d beta thetaNorm sigma2 o.GramSamples o.Seed) with
-            Specialised = [ provider Specialised; provider Generic ]
+            Specialised =
+                // The preferred route first (the quadrature where it converges fast), then the others.
+                let preferred = GaussianMixturePretraining.preferredRoute k beta
+                provider preferred :: [ for r in [ Quadrature; Specialised; Generic ] do if r <> preferred then yield provider r ]
             Simulation = Some(fun alpha -> GaussianMixturePipeline.create k d beta thetaNorm sigma2 populationDraws emRestarts o alpha) }
 
     /// Registry entry `gmm` (parameters K, d, beta, theta-norm, sigma2, population-draws, em-restarts).

@@ -215,7 +215,7 @@ module GaussianMixturePipeline =
 
     /// The pipeline model. `thetaNorm`: 1 (paper text) or 10 (the authors' code); `populationDraws`: draws for
     /// the population moments at the fitted centres, per replicate (Appendix K: 2 10^5); `lawOptions`: the
-    /// Monte Carlo sizes of the limit law (`GaussianMixturePretraining.estimate`, specialised route).
+    /// options of the limit law (`GaussianMixturePretraining.estimate` by `preferredRoute`: quadrature for `K <= 5`).
     let create (k: int) (d: int) (beta: float) (thetaNorm: float) (sigma2: float) (populationDraws: int) (emRestarts: int)
                (lawOptions: MixtureOptions) (alpha: float) : PipelineModel =
         Check.positive "alpha" alpha
@@ -224,7 +224,7 @@ module GaussianMixturePipeline =
         if not (sigma2 >= 0.0) || Double.IsInfinity sigma2 then Check.fail "sigma2" (sprintf "must be finite and >= 0, got %g" sigma2)
         let uStar = GaussianMixture.uStar k d beta
         let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
-        let limit = GaussianMixturePretraining.estimate Specialised k d beta { lawOptions with ThetaNorm = thetaNorm }
+        let limit = GaussianMixturePretraining.estimate (GaussianMixturePretraining.preferredRoute k beta) k d beta { lawOptions with ThetaNorm = thetaNorm }
         let law = GaussianMixturePretraining.limitLaw sigma2 alpha limit
         let fStar = target uStar thetaNorm
         let replicate (ctx: ReplicateContext) : ReplicateOutcome =

@@ -18,6 +18,14 @@ type MixtureRoute =
     /// the finite group `S_K` (`B = I_{Kd}`): plain mixture draws, `J_psi` column by column from forward
     /// directional derivatives, `a = J_psi^T theta*`, the feature span found numerically from `E[psi psi^T]`.
     | Generic
+    /// The specialised route's integrands with every expectation in closed form except over the `r*`-dimensional
+    /// span of the centred centres: given the label, the rotated coordinates `xt_b`, `b >= r*`, are `N(m_b, 1)`
+    /// independent of the span coordinates and of the label (`m = V^T u_bar`), the responsibilities do not depend
+    /// on them, the score is linear and `a(x)` affine in them, so they integrate exactly; the span coordinates are
+    /// integrated per label by Gauss–Hermite tensor grids of increasing order until the last two changes between
+    /// successive orders are within `QuadratureTolerance` (the reported error is the larger of them).
+    /// `I(U*)` is read off `E[phi phi^T]`. docs/gmm/README.md, "The quadrature route".
+    | Quadrature
 
 /// Monte Carlo settings for the mixture's population expectations.
 type MixtureOptions =
@@ -34,7 +42,11 @@ type MixtureOptions =
       /// Relative tolerance for the numerical feature span and `d_base` ranks.
       RankTolerance: float
       /// Smallest admissible `lambda_min / lambda_max` of `I(U*)` and of the feature Gram on its span.
-      ConditionTolerance: float }
+      ConditionTolerance: float
+      /// Quadrature route: refine the Gauss–Hermite order until `tr(V G)` changes by at most this, relatively.
+      QuadratureTolerance: float
+      /// Quadrature route: the largest number of nodes (labels times grid points) an order may use.
+      QuadratureMaxNodes: int }
 
 /// The estimated limit law of the mixture case study.
 type MixtureLimit =
@@ -59,7 +71,8 @@ type MixtureLimit =
       Weights: float[]
       /// `E ||L(Z)||^2 = tr(V G)` (the point estimate from all draws).
       PretrainMean: float
-      /// Jackknife (delete-one-batch) standard error of `PretrainMean`.
+      /// Standard error of `PretrainMean`: the delete-one-batch jackknife (Monte Carlo routes) or, for the
+      /// quadrature route, the larger of the last two changes of `tr(V G)` between successive Gauss–Hermite orders.
       PretrainMeanStdErr: float
       /// Fisher information estimate `I(U*)` (`Kd x Kd`).
       Fisher: Matrix<float>
@@ -76,7 +89,8 @@ module GaussianMixturePretraining =
     /// Defaults: at (K, d, beta) = (4, 20, 2) the relative standard error of `tr(V G)` is below 0.2%.
     let defaultOptions =
         { FisherSamples = 200_000; GramSamples = 600_000; Batches = 20; Seed = 1
-          ThetaNorm = 1.0; RankTolerance = 1e-9; ConditionTolerance = 1e-10 }
+          ThetaNorm = 1.0; RankTolerance = 1e-9; ConditionTolerance = 1e-10
+          QuadratureTolerance = 1e-3; QuadratureMaxNodes = 4_000_000 }
 
     let private validate (o: MixtureOptions) =
         if o.Batches < 2 then Check.fail "Batches" (sprintf "must be >= 2, got %d" o.Batches)
@@ -85,6 +99,8 @@ module GaussianMixturePretraining =
         Check.positive "ThetaNorm" o.ThetaNorm
         Check.positive "RankTolerance" o.RankTolerance
         Check.positive "ConditionTolerance" o.ConditionTolerance
+        Check.positive "QuadratureTolerance" o.QuadratureTolerance
+        if o.QuadratureMaxNodes < 1000 then Check.fail "QuadratureMaxNodes" (sprintf "must be >= 1000, got %d" o.QuadratureMaxNodes)
 
     /// Per-batch sums (upper triangles filled by the kernels; symmetrised later).
     type private Sums = { Fisher: float[]; NF: int; Aa: float[]; APsi: float[]; PsiPsi: float[]; NG: int }
@@ -237,14 +253,162 @@ module GaussianMixturePretraining =
 
     let private addInto (dst: float[]) (src: float[]) = for j in 0 .. dst.Length - 1 do dst.[j] <- dst.[j] + src.[j]
 
+    /// Product weights below this (the grid's weights sum to 1) are skipped: their nodes lie beyond about 9
+    /// standard deviations, where the polynomially growing integrands contribute far below the tolerance.
+    [<Literal>]
+    let private NegligibleWeight = 1e-18
+
+    /// Moments by the quadrature route at one Gauss–Hermite order `n` (means, not sums): the rotated Fisher
+    /// information `R^T I(U*) R` (`R = I_K (x) V`), `E[a a^T]` and `E[a phi^T]` in the eigenbasis, and `E[phi phi^T]`.
+    /// Per label `tau` and grid node `eps`, the span coordinates are `y = (V_r^T u_tau) + eps` and the others are set
+    /// to their mean `m`; `a` there (`abar`) and the slope `e` give `E[a a^T] = E[abar abar^T] + E[e e^T] (x) I`
+    /// on the blocks `b >= r*` (the exact Gaussian integral of an affine function); `E[a phi^T] = E[abar phi^T]`.
+    /// The score at `U*` is `-gamma_i (xt - Ut_i)` with `gamma = pi` (the posterior depends on the span only), so
+    /// `I` on the span is `E[phi phi^T]` restricted to the span entries and `E[pi_i pi_j] I` off it.
+    [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
+    let private quadratureMoments (adj: GaussianMixture.Adjoint) (n: int) =
+        let d, k, r = adj.D, adj.K, adj.R
+        let kd, p = k * d, k * (r + 1)
+        let nodes, weights = GaussHermite.tensor n r
+        let mean = Array.zeroCreate d
+        for b in r .. d - 1 do
+            let mutable s = 0.0
+            for i in 0 .. k - 1 do s <- s + adj.Ut.[i * d + b]
+            mean.[b] <- s / float k
+        // one label per task (the labels in parallel), summed in label order: the same bits on any core count
+        let perLabel (tau: int) =
+            let aa = Array.zeroCreate (kd * kd)
+            let aPsi = Array.zeroCreate (kd * p)
+            let psiPsi = Array.zeroCreate (p * p)
+            let ee = Array.zeroCreate (k * k)
+            let xt = Array.copy mean
+            let block = 32
+            let gradBuf = Array.zeroCreate (block * kd)
+            let phiBuf = Array.zeroCreate (block * p)
+            let slope = Array.zeroCreate k
+            let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+            let mutable filled = 0
+            let flush () =
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(gradBuf, 0, filled * kd), filled, kd, Span aa)
+                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan(gradBuf, 0, filled * kd), ReadOnlySpan(phiBuf, 0, filled * p), filled, kd, p, Span aPsi)
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(phiBuf, 0, filled * p), filled, p, Span psiPsi)
+                filled <- 0
+            for c in 0 .. weights.Length - 1 do
+                let w = weights.[c] / float k
+                if w >= NegligibleWeight then
+                    for a in 0 .. r - 1 do xt.[a] <- adj.Ut.[tau * d + a] + nodes.[c * r + a]
+                    let g = Span(gradBuf, filled * kd, kd)
+                    let f = Span(phiBuf, filled * p, p)
+                    GaussianMixture.adjointGradientRotated adj (ReadOnlySpan xt) g f (Span slope) scratch
+                    let sw = sqrt w
+                    for j in 0 .. kd - 1 do g.[j] <- sw * g.[j]
+                    for j in 0 .. p - 1 do f.[j] <- sw * f.[j]
+                    for i in 0 .. k - 1 do
+                        for j in i .. k - 1 do ee.[i * k + j] <- ee.[i * k + j] + w * slope.[i] * slope.[j]
+                    filled <- filled + 1
+                    if filled = block then flush ()
+            if filled > 0 then flush ()
+            aa, aPsi, psiPsi, ee
+        let parts = Array.Parallel.init k perLabel
+        let aa, aPsi, psiPsi, ee = parts.[0]
+        for tau in 1 .. k - 1 do
+            let a2, c2, p2, e2 = parts.[tau]
+            addInto aa a2; addInto aPsi c2; addInto psiPsi p2; addInto ee e2
+        let psiM = upperToSym p psiPsi
+        let eeM = upperToSym k ee
+        let aaM = upperToSym kd aa
+        for i in 0 .. k - 1 do
+            for j in 0 .. k - 1 do
+                for b in r .. d - 1 do aaM.[i * d + b, j * d + b] <- aaM.[i * d + b, j * d + b] + eeM.[i, j]
+        let fisher =
+            DenseMatrix.Create(kd, kd, fun x y ->
+                let i, a, j, b = x / d, x % d, y / d, y % d
+                if a < r && b < r then psiM.[i * (r + 1) + a, j * (r + 1) + b]
+                elif a >= r && a = b then psiM.[i * (r + 1) + r, j * (r + 1) + r]
+                else 0.0) :> Matrix<float>
+        fisher, aaM, rowMajor kd p aPsi, psiM
+
+    /// Gauss–Hermite orders tried by the quadrature route, in turn.
+    let private quadratureOrders = [| 6; 9; 13; 19; 27; 38; 54; 76 |]
+
+
+    /// The record from the moments on the feature span (rotated coordinates where the route uses them, `rot` back):
+    /// the weights (eigenvalues of `V^{1/2} G V^{1/2}`, the numerical null space of `G` set to 0) and `d_base`, the
+    /// numerical rank of the joint Gram of `(phi, a)`.
+    let private assemble (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) (tr: float, vMat: Matrix<float>, g: Matrix<float>) (se: float)
+                         (aaM: Matrix<float>) (apM: Matrix<float>) (ppM: Matrix<float>) (fisher: Matrix<float>) (rot: Matrix<float>) (timings: float * float * float) =
+        let rStar = k - 1
+        let dEff = GaussianMixture.dEff k rStar
+        let kd = k * d
+        let half = Linalg.sqrtPsd vMat
+        let lam, _ = Linalg.eigSymDesc (half * g * half)
+        let top = max lam.[0] 0.0
+        let weights =
+            lam |> Array.map (fun l ->
+                if abs l <= 1e-10 * max top 1e-300 then 0.0   // the numerical null space of G
+                elif l > 0.0 then l
+                else raise (RankDeficientException("G (not positive semi-definite)", 0, 0)))
+        // d_base: rank of the joint Gram of (phi, a)
+        let joint =
+            let m = DenseMatrix.Create(dEff + kd, dEff + kd, 0.0)
+            m.SetSubMatrix(0, 0, ppM); m.SetSubMatrix(dEff, dEff, aaM)
+            m.SetSubMatrix(dEff, 0, apM); m.SetSubMatrix(0, dEff, apM.Transpose())
+            m :> Matrix<float>
+        let dBase = Linalg.numericalRank o.RankTolerance joint
+        { Route = route; K = k; D = d; Beta = beta; RStar = rStar; DEff = dEff; DBase = dBase; ThetaNorm = o.ThetaNorm
+          Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = fisher; G = rot * g * rot.Transpose()
+          Timings = timings }
+
+    /// `R = I_K (x) V` for the eigenvectors `V` of `S(U*)` behind an adjoint.
+    let private blockRotation (adj: GaussianMixture.Adjoint) (k: int) (d: int) : Matrix<float> =
+        let v = GaussianMixture.adjointBasis adj
+        let m = DenseMatrix.Create(k * d, k * d, 0.0)
+        for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
+        m :> Matrix<float>
+
+    /// The quadrature route (see `MixtureRoute.Quadrature`): orders from `quadratureOrders` until the last two
+    /// changes of `tr(V G)` are within `o.QuadratureTolerance` relatively or the next order would exceed
+    /// `o.QuadratureMaxNodes`; the error reported is the larger of the last two changes.
+    let private estimateQuadrature (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+        let u = GaussianMixture.uStar k d beta
+        let rStar = k - 1
+        let pr = GaussianMixture.projector rStar u
+        let adj = GaussianMixture.adjoint pr u (GaussianMixture.thetaStar k d o.ThetaNorm)
+        let kd = k * d
+        let dEff = GaussianMixture.dEff k rStar
+        let sw = Diagnostics.Stopwatch.StartNew()
+        let nodes n = float k * float n ** float rStar
+        let feasible = quadratureOrders |> Array.filter (fun n -> nodes n <= float o.QuadratureMaxNodes)
+        if feasible.Length < 2 then
+            Check.fail "QuadratureMaxNodes" (sprintf "allows fewer than two Gauss-Hermite orders at K = %d (r* = %d): needs >= %g" k rStar (nodes quadratureOrders.[1]))
+        let at n =
+            let fisher, aaM, apM, ppM = quadratureMoments adj n
+            let res = evaluate o kd dEff fisher aaM apM ppM
+            res, fisher, aaM, apM, ppM
+        let trOf ((t, _, _), _, _, _, _) = t
+        let mutable cur = at feasible.[0]
+        let mutable lastChange = infinity
+        let mutable prevChange = infinity
+        let mutable idx = 0
+        // stop when the last two changes are both within the tolerance (one small change can be a coincidence
+        // of an oscillating sequence); the error reported is the larger of the two
+        while idx + 1 < feasible.Length && max lastChange prevChange > o.QuadratureTolerance * abs (trOf cur) do
+            idx <- idx + 1
+            let next = at feasible.[idx]
+            prevChange <- lastChange
+            lastChange <- abs (trOf next - trOf cur)
+            cur <- next
+        let tGram = sw.Elapsed.TotalSeconds
+        let res, fisher, aaM, apM, ppM = cur
+        let rot = blockRotation adj k d
+        let err = if Double.IsFinite prevChange then max lastChange prevChange else lastChange
+        let limit = assemble Quadrature k d beta o res err aaM apM ppM (rot * fisher * rot.Transpose()) rot (0.0, tGram, 0.0)
+        { limit with Timings = (0.0, tGram, sw.Elapsed.TotalSeconds - tGram) }
+
     /// The limit-law ingredients of the mixture at `U* = beta I_{K,d}`, `theta*` of norm `o.ThetaNorm`,
     /// by the chosen route. `E||L(Z)||^2 = tr(V G)` (Theorem 5.1, eq. (5.2)); the standard error is the
     /// delete-one-batch jackknife over `o.Batches` independent batches (Fisher and Gram draws both resampled).
-    /// `progress` counts the `2 o.Batches` Monte Carlo batches (Fisher, then Gram) as they finish; once
-    /// `cancel` is set no further batch starts and `OperationCanceledException` is raised.
-    let estimateWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
-        validate o
-        cancel.ThrowIfCancellationRequested()
+    let private estimateMonteCarlo (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
         let counter = ProgressCounter(progress, 2 * o.Batches)
         let u = GaussianMixture.uStar k d beta
         let rStar = k - 1
@@ -256,18 +420,14 @@ module GaussianMixturePretraining =
         let fParts = parts o.FisherSamples o.Batches
         let fisherBatches =
             LongRun.parallelInit cancel counter o.Batches (fun b ->
-                match route with
-                | Specialised -> fisherSpecialised u o b fParts.[b]
-                | Generic -> fisherGeneric u o b fParts.[b])
+                if route = Generic then fisherGeneric u o b fParts.[b] else fisherSpecialised u o b fParts.[b])
         let tFisher = sw.Elapsed.TotalSeconds
         let gParts = parts o.GramSamples o.Batches
         let adj = GaussianMixture.adjoint pr u theta
-        let q = match route with Specialised -> dEff | Generic -> k * (d + 1)
+        let q = if route = Generic then k * (d + 1) else dEff
         let gramBatches =
             LongRun.parallelInit cancel counter o.Batches (fun b ->
-                match route with
-                | Specialised -> gramSpecialised u adj dEff o b gParts.[b]
-                | Generic -> gramGeneric u pr theta o b gParts.[b])
+                if route = Generic then gramGeneric u pr theta o b gParts.[b] else gramSpecialised u adj dEff o b gParts.[b])
         let tGram = sw.Elapsed.TotalSeconds - tFisher
         let total = { Fisher = Array.zeroCreate (kd * kd); NF = 0; Aa = Array.zeroCreate (kd * kd); APsi = Array.zeroCreate (kd * q); PsiPsi = Array.zeroCreate (q * q); NG = 0 }
         let fisherTot = Array.zeroCreate (kd * kd)
@@ -281,9 +441,8 @@ module GaussianMixturePretraining =
         ignore total
         // the feature span: analytic (specialised) or numerical (generic); fixed across the jackknife
         let basis =
-            match route with
-            | Specialised -> Linalg.eye dEff
-            | Generic ->
+            if route <> Generic then Linalg.eye dEff
+            else
                 let s = upperToSym q psiTot / float nG
                 let bs = Linalg.rangeBasis o.RankTolerance s
                 if bs.ColumnCount <> dEff then
@@ -293,12 +452,8 @@ module GaussianMixturePretraining =
         // weights are invariant when I(U*) is rotated the same way, R^T I R.
         let rot =
             match route with
-            | Specialised ->
-                let v = GaussianMixture.adjointBasis adj
-                let m = DenseMatrix.Create(kd, kd, 0.0)
-                for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
-                m :> Matrix<float>
             | Generic -> Linalg.eye kd
+            | _ -> blockRotation adj k d
         let stat (fis: float[]) (nf: int) (aa: float[]) (ap: float[]) (pp: float[]) (ng: int) =
             let fisher = rot.Transpose() * (upperToSym kd fis / float nf) * rot
             let aaM = upperToSym kd aa / float ng
@@ -316,28 +471,25 @@ module GaussianMixturePretraining =
         let bF = float o.Batches
         let mLoo = Array.average loo
         let se = sqrt ((bF - 1.0) / bF * (loo |> Array.sumBy (fun v -> (v - mLoo) ** 2.0)))
-        let half = Linalg.sqrtPsd vMat
-        let lam, _ = Linalg.eigSymDesc (half * g * half)
-        let top = max lam.[0] 0.0
-        let weights =
-            lam |> Array.map (fun l ->
-                if abs l <= 1e-10 * max top 1e-300 then 0.0   // the numerical null space of G
-                elif l > 0.0 then l
-                else raise (RankDeficientException("G (not positive semi-definite)", 0, 0)))
-        // d_base: rank of the joint Gram of (phi, a)
-        let joint =
-            let aaM = upperToSym kd aaTot / float nG
-            let apM = rowMajor kd q aPsiTot / float nG * basis
-            let ppM = basis.Transpose() * (upperToSym q psiTot / float nG) * basis
-            let m = DenseMatrix.Create(dEff + kd, dEff + kd, 0.0)
-            m.SetSubMatrix(0, 0, ppM); m.SetSubMatrix(dEff, dEff, aaM)
-            m.SetSubMatrix(dEff, 0, apM); m.SetSubMatrix(0, dEff, apM.Transpose())
-            m :> Matrix<float>
-        let dBase = Linalg.numericalRank o.RankTolerance joint
+        let aaM = upperToSym kd aaTot / float nG
+        let apM = rowMajor kd q aPsiTot / float nG * basis
+        let ppM = basis.Transpose() * (upperToSym q psiTot / float nG) * basis
         let tAlg = sw.Elapsed.TotalSeconds - tFisher - tGram
-        { Route = route; K = k; D = d; Beta = beta; RStar = rStar; DEff = dEff; DBase = dBase; ThetaNorm = o.ThetaNorm
-          Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = upperToSym kd fisherTot / float nF; G = rot * g * rot.Transpose()
-          Timings = (tFisher, tGram, tAlg) }
+        assemble route k d beta o (tr, vMat, g) se aaM apM ppM (upperToSym kd fisherTot / float nF) rot (tFisher, tGram, tAlg)
+
+    /// The limit-law ingredients of the mixture by `route`: the quadrature (`Quadrature`: deterministic; its
+    /// error is the change between the last quadrature orders, one unit of progress) or Monte Carlo
+    /// (`Specialised`, `Generic`: `progress` counts the `2 o.Batches` batches, Fisher then Gram, as they finish).
+    /// Once `cancel` is set no further unit of work starts and `OperationCanceledException` is raised.
+    let estimateWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
+        validate o
+        cancel.ThrowIfCancellationRequested()
+        match route with
+        | Quadrature ->
+            let limit = estimateQuadrature k d beta o
+            progress.Report { Completed = 1; Total = 1 }
+            limit
+        | Specialised | Generic -> estimateMonteCarlo cancel progress route k d beta o
 
     /// `estimateWith` without cancellation or progress reports.
     let estimate (route: MixtureRoute) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit =
@@ -356,10 +508,17 @@ module GaussianMixturePretraining =
         | "beta" -> 4, 20, 0.0
         | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other)
 
+    /// The route `fa gmm`, the sweeps and the simulation's limit law use: `Quadrature` while its grids stay small
+    /// (`K <= 5`, a grid of dimension `r* = K - 1 <= 4`) and the gates smooth enough for it to converge fast
+    /// (`beta <= 2.5`: the responsibilities' poles lie about `pi / (beta sqrt 2)` off the real span, and at
+    /// beta = 3-4 the Gauss–Hermite sequence converges slowly and erratically, docs/gmm/README.md), else
+    /// `Specialised` (Monte Carlo).
+    let preferredRoute (k: int) (beta: float) : MixtureRoute = if k <= 5 && beta <= 2.5 then Quadrature else Specialised
+
     /// A Figure 2 sweep: `E||L(Z)||^2` at each value of `vary` (`"K"`, `"d"` or `"beta"`), the other two
-    /// held at `(k, d, beta)`; every point by the specialised route with `o` (seed shared: common random numbers).
-    /// `progress` counts the Monte Carlo batches of all points (`2 o.Batches` each); once `cancel` is set no
-    /// further batch starts and `OperationCanceledException` is raised.
+    /// held at `(k, d, beta)`; every point by `preferredRoute` with `o` (Monte Carlo points share the seed:
+    /// common random numbers). `progress` counts the units of work of all points (`estimateWith`); once
+    /// `cancel` is set no further batch starts and `OperationCanceledException` is raised.
     let sweepWith (cancel: CancellationToken) (progress: IProgress<WorkProgress>) (vary: string) (values: float[]) (k: int) (d: int) (beta: float) (o: MixtureOptions) : MixtureLimit[] =
         Check.nonEmpty "values" values
         validate o
@@ -370,9 +529,9 @@ module GaussianMixturePretraining =
                 { new IProgress<WorkProgress> with
                     member _.Report p = progress.Report { Completed = i * perPoint + p.Completed; Total = values.Length * perPoint } }
             match vary with
-            | "K" -> estimateWith cancel point Specialised (int v) d beta o
-            | "d" -> estimateWith cancel point Specialised k (int v) beta o
-            | "beta" -> estimateWith cancel point Specialised k d v o
+            | "K" -> estimateWith cancel point (preferredRoute (int v) beta) (int v) d beta o
+            | "d" -> estimateWith cancel point (preferredRoute k beta) k (int v) beta o
+            | "beta" -> estimateWith cancel point (preferredRoute k v) k d v o
             | other -> Check.fail "vary" (sprintf "must be K, d or beta, got %s" other))
 
     /// `sweepWith` without cancellation or progress reports.
