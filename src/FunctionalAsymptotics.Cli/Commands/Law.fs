@@ -111,10 +111,16 @@ let checkFinite (r: LawReport) =
     for p, v in r.Quantile do if p > 0.0 && p < 1.0 then check (sprintf "the %s quantile" (format p)) v
     check "the error bound" r.ErrorBound
 
-/// A moment in scientific notation: `format value` when it is a finite double, else (it overflowed) the
-/// decimal form of `sign * exp(logAbs)`, e.g. `5.000000E400`, so no moment prints as an infinity or NaN.
+/// A moment is a double when it is finite and did not underflow to 0 (a zero with a finite logarithm, e.g.
+/// the variance 2e-400 of `--weights 1e-200`).
+let private representable (value: float) (logAbs: float) =
+    Double.IsFinite value && not (value = 0.0 && Double.IsFinite logAbs)
+
+/// A moment in scientific notation: `format value` when it is a representable double, else (it overflowed or
+/// underflowed) the decimal form of `sign * exp(logAbs)`, e.g. `5.000000E400` or `2.000000E-400`, so no
+/// moment prints as an infinity, a NaN or a false 0.
 let formatMoment (value: float) (logAbs: float) : string =
-    if Double.IsFinite value then format value
+    if representable value logAbs then format value
     else
         let log10 = logAbs / Math.Log 10.0
         let exponent = Math.Floor log10
@@ -134,7 +140,7 @@ let toJson (r: LawReport) : string =
     Json.render (fun w ->
         w.WriteStartObject()
         for name, value, logAbs in moments r |> Array.take 2 do
-            if Double.IsFinite value then Json.property w name value
+            if representable value logAbs then Json.property w name value
             else w.WriteString(name, formatMoment value logAbs)
         let pairs (name: string) (key: string) (xs: (float * float)[]) =
             w.WriteStartArray name

@@ -101,6 +101,16 @@ let tests =
             Expect.equal (lines err).Length 1 "one line on stderr"
         // These need the core's cdf/sf/quantile (Ruben/Imhof).
         testList "end to end (need the core's cdf)" [
+            testCase "moments beyond the double range print from their logarithm: an overflow, and an underflow never as 0" (fun () ->
+                let code, out, _ = fa [ "law"; "--weights"; "1e200,2e200"; "--json" ]
+                Expect.equal code 0 "exit 0"
+                use big = JsonDocument.Parse out
+                Expect.equal (big.RootElement.GetProperty("variance").GetString()) "1.000000E401" "variance 1e401 (2 (1 + 4) 1e400)"
+                let code2, out2, _ = fa [ "law"; "--weights"; "1e-200"; "--json" ]
+                Expect.equal code2 0 "exit 0"
+                use small = JsonDocument.Parse out2
+                Expect.equal (small.RootElement.GetProperty("variance").GetString()) "2.000000E-400" "variance 2e-400, not 0"
+                Expect.equal (small.RootElement.GetProperty("mean").GetDouble()) 1e-200 "the mean is a double")
             testCase "fa law --json prints exactly one JSON object" <| fun () ->
                 let code, out, err = fa [ "law"; "--weights"; "1,0.5,0.25"; "--cdf"; "2,1"; "--sf"; "3"; "--quantile"; "0.5,0.95"; "--json" ]
                 Expect.equal (code, err) (0, "") "exit 0, no stderr"
