@@ -289,7 +289,10 @@ module GeneralizedChiSquare =
 
     /// `P(Q <= x)` with the method used and an absolute error bound.
     let cdfWith (settings: ChiSquareSettings) (q: GeneralizedChiSquare) (x: float) : ChiSquareEvaluation =
-        let t = tailsWith settings true q x
+        let fast = tailsWith settings true q x
+        // The absolute tolerance is the cheap contract; a lower-tail value so small that its bound is not
+        // within the relative tolerance is recomputed to it (the deep lower tail keeps its relative digits).
+        let t = if fast.Cdf < 0.5 && fast.Error > settings.RelativeTolerance * fast.Cdf then tailsWith settings false q x else fast
         { Value = t.Cdf; Method = t.Method; ErrorBound = t.Error }
 
     /// `P(Q > x)`, computed natively (not as 1 - cdf), with the method used and an absolute error bound.
