@@ -93,7 +93,8 @@ type RouteComparison =
 [<RequireQualifiedAccess>]
 module Model =
 
-    /// The generic route names: `horizontal` (exact population moments, `Spec.Population`) and `descriptor`.
+    /// The generic route names: `horizontal` (exact population moments, `Spec.Population`), `descriptor` and
+    /// `monte-carlo`.
     let private horizontalRoute = "horizontal"
     let private descriptorRoute = "descriptor"
     let private monteCarloRoute = "monte-carlo"
@@ -130,10 +131,10 @@ module Model =
           yield monteCarloRoute
           for c in model.ClosedForms -> c.Route ]
 
-    /// The law by `route` (Theorem 5.1), long computations reporting to `progress` and stopping with
-    /// `OperationCanceledException` once `cancel` is set (the horizontal and Monte Carlo routes): the exact horizontal-lift route (`TwoStage.horizontal`), the
-    /// descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`), a
-    /// closed form, or a specialised provider. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
+    /// The law by `route` (Theorem 5.1): the exact horizontal-lift route (`TwoStage.horizontalCancellable`),
+    /// the descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`),
+    /// a closed form, or a specialised provider. The horizontal and Monte Carlo routes report to `progress`
+    /// and stop with `OperationCanceledException` once `cancel` is set. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
     /// validate the specification first (docs/your-own-model.md); the shipped models are validated by the tests.
     let lawWith (cancel: System.Threading.CancellationToken) (progress: string -> unit) (route: string) (model: Model<'Z>) : ModelLaw =
         let exact s = { Summary = s; PretrainMeanStdErr = 0.0 }
