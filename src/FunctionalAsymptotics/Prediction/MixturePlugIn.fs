@@ -1,0 +1,202 @@
+namespace FunctionalAsymptotics.Prediction
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open MathNet.Numerics.LinearAlgebra.Double
+open FunctionalAsymptotics
+open FunctionalAsymptotics.Groups
+open FunctionalAsymptotics.Estimation
+open FunctionalAsymptotics.Asymptotics
+open FunctionalAsymptotics.Models
+
+/// The Gaussian mixture's plug-in (paper Section 6.3, eqs. (6.3)-(6.4); docs/case-studies.md §3;
+/// docs/predict.md): EM on the unlabelled data, the empirical sandwich at the fitted centres, least squares
+/// of `y` on the subspace-gated features at the fitted centres, and the estimated `G`, weights, `d_eff`,
+/// `d_base` from the labelled rows.
+[<RequireQualifiedAccess>]
+module MixturePlugIn =
+
+    /// The empirical Hessian and score second moment of the mixture's negative log-likelihood at `U`, in
+    /// `vec(U)` coordinates (index `i d + r`: coordinate `r` of centre `i`), over the weighted rows of `t`:
+    /// with `gamma = softmax(-|x - u_i|^2 / 2)`, `r_i = x - u_i` and `v = (gamma_i r_i)_i` (minus the score),
+    /// the per-row Hessian is `blockdiag(gamma_i (I - r_i r_i^T)) + v v^T` (`GaussianMixture.hessian`) and the
+    /// score outer product `v v^T`. One pass, `O((K d)^2)` a row. Returns `(H, Sigma)`, both divided by `sum w`.
+    let sandwichMatrices (t: DataTable) (weights: float[]) (u: Matrix<float>) : Matrix<float> * Matrix<float> =
+        Check.sameLength "weights" t.Rows weights.Length
+        let d, k = u.RowCount, u.ColumnCount
+        Check.sameLength "centres (rows of U)" t.Width d
+        let kd = k * d
+        let cols = Array.init k (fun i -> u.Column(i).ToArray())
+        let vv = Array.zeroCreate (kd * kd)
+        let blocks = Array.init k (fun _ -> Array.zeroCreate (d * d))
+        let mass = Array.zeroCreate k
+        let v = Array.zeroCreate kd
+        let s = Array.zeroCreate k
+        let ri = Array.zeroCreate d
+        for row in 0 .. t.Rows - 1 do
+            let w = weights.[row]
+            if w <> 0.0 then
+                let o = row * d
+                for i in 0 .. k - 1 do
+                    let c = cols.[i]
+                    let mutable a = 0.0
+                    for r in 0 .. d - 1 do let e = t.Values.[o + r] - c.[r] in a <- a + e * e
+                    s.[i] <- -0.5 * a
+                FunctionalAsymptotics.Kernels.MixtureKernels.SoftmaxInPlace(Span s)
+                let sw = sqrt w
+                for i in 0 .. k - 1 do
+                    let g = s.[i]
+                    let c = cols.[i]
+                    mass.[i] <- mass.[i] + w * g
+                    for r in 0 .. d - 1 do
+                        ri.[r] <- t.Values.[o + r] - c.[r]
+                        v.[i * d + r] <- sw * g * ri.[r]
+                    let b = blocks.[i]
+                    let wg = w * g
+                    for r in 0 .. d - 1 do
+                        let x = wg * ri.[r]
+                        for q in r .. d - 1 do b.[r * d + q] <- b.[r * d + q] + x * ri.[q]
+                FunctionalAsymptotics.Kernels.MixtureKernels.AccumulateGramUpper(ReadOnlySpan v, Span vv)
+        let total = WeightedMoments.total weights
+        let sigma = DenseMatrix.Create(kd, kd, fun a b -> (if a <= b then vv.[a * kd + b] else vv.[b * kd + a]) / total)
+        let h = sigma.Clone()
+        for i in 0 .. k - 1 do
+            for r in 0 .. d - 1 do
+                for q in 0 .. d - 1 do
+                    let bq = if r <= q then blocks.[i].[r * d + q] else blocks.[i].[q * d + r]
+                    h.[i * d + r, i * d + q] <- h.[i * d + r, i * d + q] - bq / total + (if r = q then mass.[i] / total else 0.0)
+        h, sigma :> Matrix<float>
+
+    /// The empirical sandwich at the fitted centres on the horizontal space of the `S_K` action
+    /// (`GroupAction.permutationBlocks`): a finite group has no vertical directions, so `Hor(U) = R^{Kd}` and the
+    /// basis is the standard one; `H_h = B^T H B`, `Sigma_h = B^T Sigma B` (`sandwichMatrices`),
+    /// `V_h = H_h^-1 Sigma_h H_h^-1` (`Sandwich.ofMatrices`: `NotLocalMinimiserException` at a saddle,
+    /// `NotIdentifiableException` for a flat direction; never a pseudo-inverse).
+    let sandwich (t: DataTable) (weights: float[]) (u: Matrix<float>) : Sandwich =
+        let d, k = u.RowCount, u.ColumnCount
+        let basis = GroupAction.horizontalBasis (GroupAction.permutationBlocks d k (d + 1)) u
+        let b = DenseMatrix.Create(d * k, basis.Length, fun a j -> (Linalg.values basis.[j]).[a])
+        let h, sigma = sandwichMatrices t weights u
+        Sandwich.ofMatrices basis (b.TransposeThisAndMultiply(h) * b) (b.TransposeThisAndMultiply(sigma) * b)
+
+    /// Weighted moments of the features at `U` over the labelled rows: `S = sum w phi phi^T / sum w`,
+    /// `c = sum w y phi / sum w` and `sum w y^2 / sum w`, with the features in coordinates of their span,
+    /// `phi(x) = (pi_i V_r^T (x - u_i), pi_i)_{i <= K}` (`GaussianMixture.adjointGradient`), an isometric image
+    /// of `psi_U(x)` (6.4) of dimension `K (r* + 1)`.
+    let private featureMoments (adj: GaussianMixture.Adjoint) (k: int) (t: DataTable) (y: float[]) (weights: float[]) =
+        let d = t.Width
+        let p = k * k
+        let grad = Array.zeroCreate (k * d)
+        let phi = Array.zeroCreate p
+        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+        let s = Array.zeroCreate (p * p)
+        let c = Array.zeroCreate p
+        let mutable yy = 0.0
+        for row in 0 .. t.Rows - 1 do
+            let w = weights.[row]
+            if w <> 0.0 then
+                GaussianMixture.adjointGradient adj (ReadOnlySpan(t.Values, row * d, d)) (Span grad) (Span phi) scratch
+                for a in 0 .. p - 1 do
+                    let wa = w * phi.[a]
+                    c.[a] <- c.[a] + wa * y.[row]
+                    for b in a .. p - 1 do s.[a * p + b] <- s.[a * p + b] + wa * phi.[b]
+                yy <- yy + w * y.[row] * y.[row]
+        let total = WeightedMoments.total weights
+        DenseMatrix.Create(p, p, fun a b -> (if a <= b then s.[a * p + b] else s.[b * p + a]) / total) :> Matrix<float>,
+        c |> Array.map (fun x -> x / total),
+        yy / total
+
+    /// Weighted moments of `a(x) = J_psi(x)^T theta` (the gradient in `U` of `<theta, psi_U(x)>`, reverse mode,
+    /// `GaussianMixture.adjointGradient`) with itself and with the features: `E[a a^T]` (`Kd x Kd`) and
+    /// `E[a phi^T]` (`Kd x K(r*+1)`) over the weighted labelled rows.
+    let private gradientMoments (adj: GaussianMixture.Adjoint) (k: int) (t: DataTable) (weights: float[]) =
+        let d = t.Width
+        let kd, p = k * d, k * k
+        let grad = Array.zeroCreate kd
+        let phi = Array.zeroCreate p
+        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+        let aa = Array.zeroCreate (kd * kd)
+        let ap = Array.zeroCreate (kd * p)
+        for row in 0 .. t.Rows - 1 do
+            let w = weights.[row]
+            if w <> 0.0 then
+                GaussianMixture.adjointGradient adj (ReadOnlySpan(t.Values, row * d, d)) (Span grad) (Span phi) scratch
+                for a in 0 .. kd - 1 do
+                    let wa = w * grad.[a]
+                    for b in a .. kd - 1 do aa.[a * kd + b] <- aa.[a * kd + b] + wa * grad.[b]
+                    for b in 0 .. p - 1 do ap.[a * p + b] <- ap.[a * p + b] + wa * phi.[b]
+        let total = WeightedMoments.total weights
+        DenseMatrix.Create(kd, kd, fun a b -> (if a <= b then aa.[a * kd + b] else aa.[b * kd + a]) / total) :> Matrix<float>,
+        DenseMatrix.Create(kd, p, fun a b -> ap.[a * p + b] / total) :> Matrix<float>
+
+    /// `theta` in the coordinates of `psi_U` (length `K (d + 1)`, blocks `(theta_i, b_i)`) from coefficients
+    /// `thetaPhi` on the span coordinates `phi`: `theta_i = V_r thetaPhi_i[0 .. r-1]`, `b_i = thetaPhi_i[r]`, so
+    /// `<theta, psi_U(x)> = <thetaPhi, phi(x)>` (`theta_i` in `range(P_U)`; a component outside it would not
+    /// change `G`, which projects out the feature span).
+    let liftTheta (pr: GaussianMixture.Projector) (k: int) (thetaPhi: float[]) : float[] =
+        let d = pr.Eigenvectors.RowCount
+        let r = pr.RStar
+        Check.sameLength "thetaPhi" (k * (r + 1)) thetaPhi.Length
+        [| for i in 0 .. k - 1 do
+               for j in 0 .. d - 1 do
+                   let mutable s = 0.0
+                   for a in 0 .. r - 1 do s <- s + pr.Eigenvectors.[j, a] * thetaPhi.[i * (r + 1) + a]
+                   yield s
+               yield thetaPhi.[i * (r + 1) + r] |]
+
+    /// The estimate at fitted centres `U` (no EM): the projector `P_U` (`r* = K - 1`;
+    /// `MixtureAssumptionException` for coincident centres or no eigengap of `S(U)`, Assumption 6.5), the
+    /// empirical sandwich on the unlabelled rows, least squares `theta_hat` and `sigma_hat^2 = RSS / (n_w - K^2)`
+    /// on `phi` over the labelled rows (`RankDeficientException` when `E_n[phi phi^T]` is singular, Assumption
+    /// 6.5 (iii)), `G = E_n[a a^T] - E_n[a phi^T] E_n[phi phi^T]^-1 E_n[phi a^T]` at `theta_hat`, `d_eff = K^2`,
+    /// `d_base` the numerical rank of the joint Gram of `(phi, a)`, and the weights, the eigenvalues of
+    /// `V^1/2 G V^1/2` (Theorem 5.1, eq. (6.1)).
+    let estimateAt (data: PredictionData) (wu: float[]) (wl: float[]) (u: Matrix<float>) : PlugInEstimate =
+        let k = u.ColumnCount
+        let p = k * k
+        let pr = GaussianMixture.projector (k - 1) u
+        let sw = sandwich data.Unlabelled wu u
+        let nw = WeightedMoments.total wl
+        if not (nw > float p) then Check.fail "labelled" (sprintf "needs more than K^2 = %d rows (the number of features), got %g" p nw)
+        let zeroAdjoint = GaussianMixture.adjoint pr u (Array.zeroCreate (k * (u.RowCount + 1)))
+        let s, c, syy = featureMoments zeroAdjoint k data.Labelled data.Labels wl
+        let thetaPhi = DownstreamFit.solveNormal "labelled feature Gram E_n[phi phi^T] (Assumption 6.5 (iii))" (Linalg.sym s) c
+        let rss = syy - Array.fold2 (fun acc a b -> acc + a * b) 0.0 thetaPhi c
+        let sigma2 = max 0.0 rss * nw / (nw - float p)
+        let theta = liftTheta pr k thetaPhi
+        let aa, ap = gradientMoments (GaussianMixture.adjoint pr u theta) k data.Labelled wl
+        let g = Linalg.sym (aa - ap * s.Solve(ap.Transpose()))
+        let joint =
+            let m = DenseMatrix.Create(p + aa.RowCount, p + aa.RowCount, 0.0)
+            m.SetSubMatrix(0, 0, s); m.SetSubMatrix(p, p, aa)
+            m.SetSubMatrix(p, 0, ap); m.SetSubMatrix(0, p, ap.Transpose())
+            m :> Matrix<float>
+        let summary =
+            { Route = "plug-in"; DEff = p; DBase = Linalg.numericalRank TwoStage.rankTolerance joint; Sigma2 = sigma2
+              Gram = g; Covariance = sw.Covariance; Weights = TwoStage.weightsOf sw.Covariance g }
+        { Representation = u; Theta = theta; Summary = summary }
+
+    /// EM settings of the plug-in: the library's defaults (5 k-means++ starts, tolerance 1e-10 on the mean
+    /// log-likelihood, at most 1000 iterations, SQUAREM).
+    let defaultEmOptions = GaussianMixtureEm.defaultOptions
+
+    /// The mixture's plug-in estimator with `k` components: EM with `o.Restarts` k-means++ starts on the
+    /// weighted unlabelled rows (the model's own pre-training estimator: equal weights, identity covariances;
+    /// `ConvergenceException` at the iteration cap, `DegenerateMixtureException` for a collapsed component or
+    /// coincident centres), then `estimateAt`. The law is invariant to the order of the centres (the `S_K`
+    /// action permutes the centres and the feature blocks together).
+    let estimator (o: EmOptions) (k: int) : PlugInEstimator =
+        if k < 2 then Check.fail "K" (sprintf "must be >= 2, got %d" k)
+        fun data wu wl ->
+            if data.Unlabelled.Width < k - 1 then Check.fail "K" (sprintf "needs K - 1 <= d = %d (r* = K - 1 is the rank of the centred centres), got K = %d" data.Unlabelled.Width k)
+            let u = GaussianMixtureEm.fit o k (WeightedMoments.expand data.Unlabelled wu)
+            estimateAt data wu wl u
+
+    /// The estimator of the bootstrap replicates: EM started at the centres `start` of the fit to the data as
+    /// given (one start; the standard bootstrap of a mixture MLE, which keeps each replicate in the original fit's
+    /// labelling), the result aligned to `start` by optimal assignment (`GaussianMixtureEm.align`: the
+    /// representative of the quotient by `S_K` nearest the original fit), then `estimateAt`.
+    let replicateEstimator (o: EmOptions) (start: Matrix<float>) : PlugInEstimator =
+        fun data wu wl ->
+            let u, _ = GaussianMixtureEm.fitFrom o start (WeightedMoments.expand data.Unlabelled wu)
+            estimateAt data wu wl (GaussianMixtureEm.align start u)
