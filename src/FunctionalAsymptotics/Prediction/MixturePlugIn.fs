@@ -67,6 +67,48 @@ module MixturePlugIn =
                     h.[i * d + r, i * d + q] <- h.[i * d + r, i * d + q] - bq / total + (if r = q then mass.[i] / total else 0.0)
         h, sigma :> Matrix<float>
 
+    /// The `Kd x q` matrix whose columns are `vec(b_j)` (column-major, index `i d + r`) of a basis.
+    let private basisMatrix (basis: Matrix<float>[]) : Matrix<float> =
+        let rows = if basis.Length = 0 then 0 else basis.[0].RowCount * basis.[0].ColumnCount
+        DenseMatrix.Create(rows, basis.Length, fun a j -> (Linalg.values basis.[j]).[a]) :> Matrix<float>
+
+    /// The number of standard errors by which a fitted quantity that Assumption 6.5 needs to be non-zero (the
+    /// distance between two centres, the eigengap of `S(U)` at `r*`) must exceed zero (`checkIdentifiable`).
+    [<Literal>]
+    let IdentifiabilityZ = 3.0
+
+    /// Refuses a fit whose structure the data do not determine (Assumption 6.5 (i)-(ii) at the estimate, not
+    /// only at rounding level): with `V_vec = B V_h B^T` the sandwich in `vec(U)` coordinates and `m_w` the
+    /// unlabelled rows, the delta-method standard error of a smooth function `f(U)` is `sqrt(g^T V_vec g / m_w)`,
+    /// `g = grad f`. (i) each distance `|u_i - u_j|` (`g = +-(u_i - u_j)/|u_i - u_j|` on blocks `i`, `j`) and
+    /// (ii) the eigengap `lambda_{r*}` of `S(U)` (the smallest non-zero eigenvalue, `r* = K - 1`; `g` on block `i`
+    /// is `2 (c_i^T v) v` for its unit eigenvector `v` and the centred centre `c_i`) must exceed
+    /// `IdentifiabilityZ` standard errors; otherwise `MixtureAssumptionException` (e.g. more components than
+    /// clusters: two fitted centres within their noise; clusters on a line for `K = 3`: no eigengap).
+    let checkIdentifiable (pr: GaussianMixture.Projector) (u: Matrix<float>) (sw: Sandwich) (rows: float) =
+        let d, k = u.RowCount, u.ColumnCount
+        let b = basisMatrix sw.Basis
+        let v = b * sw.Covariance * b.Transpose()
+        let se (g: float[]) = sqrt (max 0.0 ((DenseVector(g)).DotProduct(v * DenseVector(g))) / rows)
+        for i in 0 .. k - 1 do
+            for j in i + 1 .. k - 1 do
+                let diff = u.Column(i) - u.Column(j)
+                let dist = diff.L2Norm()
+                let g = Array.zeroCreate (k * d)
+                for r in 0 .. d - 1 do
+                    g.[i * d + r] <- diff.[r] / dist
+                    g.[j * d + r] <- -diff.[r] / dist
+                let e = se g
+                if not (dist > IdentifiabilityZ * e) then
+                    raise (MixtureAssumptionException(sprintf "(i) centres %d and %d are not distinguishable from these data: distance %.3g, standard error %.3g (more components than clusters?)" (i + 1) (j + 1) dist e))
+        let a = pr.RStar - 1
+        let va = pr.Eigenvectors.Column a
+        let g = Array.init (k * d) (fun idx -> let i, r = idx / d, idx % d in 2.0 * pr.Centred.Column(i).DotProduct(va) * va.[r])
+        let gap = pr.Eigenvalues.[a] - (if pr.RStar < d then pr.Eigenvalues.[pr.RStar] else 0.0)
+        let e = se g
+        if not (gap > IdentifiabilityZ * e) then
+            raise (MixtureAssumptionException(sprintf "(ii) the eigengap of S(U) at r* = %d is not distinguishable from zero in these data: %.3g, standard error %.3g (centres nearly on a %d-dimensional affine subspace?)" pr.RStar gap e (pr.RStar - 1)))
+
     /// The empirical sandwich at the fitted centres on the horizontal space of the `S_K` action
     /// (`GroupAction.permutationBlocks`): a finite group has no vertical directions, so `Hor(U) = R^{Kd}` and the
     /// basis is the standard one; `H_h = B^T H B`, `Sigma_h = B^T Sigma B` (`sandwichMatrices`),
@@ -75,7 +117,7 @@ module MixturePlugIn =
     let sandwich (t: DataTable) (weights: float[]) (u: Matrix<float>) : Sandwich =
         let d, k = u.RowCount, u.ColumnCount
         let basis = GroupAction.horizontalBasis (GroupAction.permutationBlocks d k (d + 1)) u
-        let b = DenseMatrix.Create(d * k, basis.Length, fun a j -> (Linalg.values basis.[j]).[a])
+        let b = basisMatrix basis
         let h, sigma = sandwichMatrices t weights u
         Sandwich.ofMatrices basis (b.TransposeThisAndMultiply(h) * b) (b.TransposeThisAndMultiply(sigma) * b)
 
@@ -146,7 +188,7 @@ module MixturePlugIn =
 
     /// The estimate at fitted centres `U` (no EM): the projector `P_U` (`r* = K - 1`;
     /// `MixtureAssumptionException` for coincident centres or no eigengap of `S(U)`, Assumption 6.5), the
-    /// empirical sandwich on the unlabelled rows, least squares `theta_hat` and `sigma_hat^2 = RSS / (n_w - K^2)`
+    /// empirical sandwich on the unlabelled rows (`checkIdentifiable`), least squares `theta_hat` and `sigma_hat^2 = RSS / (n_w - K^2)`
     /// on `phi` over the labelled rows (`RankDeficientException` when `E_n[phi phi^T]` is singular, Assumption
     /// 6.5 (iii)), `G = E_n[a a^T] - E_n[a phi^T] E_n[phi phi^T]^-1 E_n[phi a^T]` at `theta_hat`, `d_eff = K^2`,
     /// `d_base` the numerical rank of the joint Gram of `(phi, a)`, and the weights, the eigenvalues of
@@ -156,6 +198,7 @@ module MixturePlugIn =
         let p = k * k
         let pr = GaussianMixture.projector (k - 1) u
         let sw = sandwich data.Unlabelled wu u
+        checkIdentifiable pr u sw (WeightedMoments.total wu)
         let nw = WeightedMoments.total wl
         if not (nw > float p) then Check.fail "labelled" (sprintf "needs more than K^2 = %d rows (the number of features), got %g" p nw)
         let zeroAdjoint = GaussianMixture.adjoint pr u (Array.zeroCreate (k * (u.RowCount + 1)))

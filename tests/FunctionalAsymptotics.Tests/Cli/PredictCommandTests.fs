@@ -27,8 +27,49 @@ let private files (dir: string) =
             Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
     u, l
 
+/// Writes a labelled CSV and an unlabelled Parquet file from the Gaussian mixture (K = 2, d = 3).
+let private mixtureFiles (dir: string) =
+    let data = MixtureValidation.simulate { K = 2; D = 3; Beta = 2.0; ThetaNorm = 10.0; Sigma2 = 1.0; PopulationDraws = 1000 } 800 200 (Random 4)
+    let u = Path.Combine(dir, "gu.parquet")
+    let l = Path.Combine(dir, "gl.csv")
+    DataFile.writeParquet 100 u data.Unlabelled
+    DataFile.writeCsv l
+        { data.Labelled with
+            Columns = Array.append data.Labelled.Columns [| "y" |]
+            Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
+    u, l
+
 let tests =
     testList "Cli.predict" [
+        testCase "gmm: JSON with the documented fields, d_eff = K^2, intervals around the estimates; reproducible" (fun () ->
+            let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
+            use _ = cleanup
+            let u, l = mixtureFiles dir
+            let args = [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "2"; "--bootstrap"; "6"; "--seed"; "2"; "--json" ]
+            let code, out, err = fa args
+            Expect.equal code 0 err
+            let root = JsonDocument.Parse(out).RootElement
+            for name in [ "model"; "n"; "m"; "dEff"; "dBase"; "sigma2"; "pretrainMean"; "alpha0"; "weights"; "riskCurve" ] do
+                Expect.isTrue (fst (root.TryGetProperty name)) name
+            Expect.equal (root.GetProperty("model").GetString()) "gmm" "model"
+            Expect.equal (root.GetProperty("n").GetInt32(), root.GetProperty("m").GetInt32()) (200, 800) "sizes default to the rows"
+            Expect.equal (root.GetProperty("dEff").GetInt32(), root.GetProperty("dBase").GetInt32()) (4, 8) "d_eff = K^2, d_base of the population"
+            let pm = root.GetProperty "pretrainMean"
+            Expect.isGreaterThan (pm.GetProperty("stdErr").GetDouble()) 0.0 "stdErr"
+            let _, again, _ = fa args
+            Expect.equal again out "reproducible")
+        testCase "gmm: --K required and >= 2, --k refused (and --K for factor); exit 2 with one line" (fun () ->
+            let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
+            use _ = cleanup
+            let u, l = mixtureFiles dir
+            for args in [ [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "1" ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--k"; "2" ]
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--K"; "2" ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "5" ] ] do
+                let code, _, err = fa args
+                Expect.equal code 2 (sprintf "%A: %s" args err)
+                Expect.equal (err.Trim().Split('\n').Length) 1 (sprintf "one line: %s" err))
         testCase "JSON has the documented fields; the same seed gives the same JSON" (fun () ->
             let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
             use _ = cleanup
