@@ -121,55 +121,56 @@ module MixturePlugIn =
         let h, sigma = sandwichMatrices t weights u
         Sandwich.ofMatrices basis (b.TransposeThisAndMultiply(h) * b) (b.TransposeThisAndMultiply(sigma) * b)
 
+    /// Calls `f w grad phi row` for every labelled row of non-zero weight `w`, with `grad = a(x)` and `phi`
+    /// from `GaussianMixture.adjointGradient` (buffers reused between rows); returns `sum w`.
+    let private eachRow (adj: GaussianMixture.Adjoint) (k: int) (t: DataTable) (weights: float[]) (f: float -> float[] -> float[] -> int -> unit) =
+        let d = t.Width
+        let grad = Array.zeroCreate (k * d)
+        let phi = Array.zeroCreate (k * k)
+        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+        for row in 0 .. t.Rows - 1 do
+            let w = weights.[row]
+            if w <> 0.0 then
+                GaussianMixture.adjointGradient adj (ReadOnlySpan(t.Values, row * d, d)) (Span grad) (Span phi) scratch
+                f w grad phi row
+        WeightedMoments.total weights
+
+    /// The matrix `acc / total` from a row-major `rows x cols` sum whose upper triangle only is filled when `symmetric`.
+    let private averaged (rows: int) (cols: int) (symmetric: bool) (total: float) (acc: float[]) : Matrix<float> =
+        DenseMatrix.Create(rows, cols, fun a b -> (if not symmetric || a <= b then acc.[a * cols + b] else acc.[b * cols + a]) / total) :> Matrix<float>
+
     /// Weighted moments of the features at `U` over the labelled rows: `S = sum w phi phi^T / sum w`,
     /// `c = sum w y phi / sum w` and `sum w y^2 / sum w`, with the features in coordinates of their span,
     /// `phi(x) = (pi_i V_r^T (x - u_i), pi_i)_{i <= K}` (`GaussianMixture.adjointGradient`), an isometric image
     /// of `psi_U(x)` (6.4) of dimension `K (r* + 1)`.
     let private featureMoments (adj: GaussianMixture.Adjoint) (k: int) (t: DataTable) (y: float[]) (weights: float[]) =
-        let d = t.Width
         let p = k * k
-        let grad = Array.zeroCreate (k * d)
-        let phi = Array.zeroCreate p
-        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
         let s = Array.zeroCreate (p * p)
         let c = Array.zeroCreate p
-        let mutable yy = 0.0
-        for row in 0 .. t.Rows - 1 do
-            let w = weights.[row]
-            if w <> 0.0 then
-                GaussianMixture.adjointGradient adj (ReadOnlySpan(t.Values, row * d, d)) (Span grad) (Span phi) scratch
+        let yy = ref 0.0
+        let total =
+            eachRow adj k t weights (fun w _ phi row ->
                 for a in 0 .. p - 1 do
                     let wa = w * phi.[a]
                     c.[a] <- c.[a] + wa * y.[row]
                     for b in a .. p - 1 do s.[a * p + b] <- s.[a * p + b] + wa * phi.[b]
-                yy <- yy + w * y.[row] * y.[row]
-        let total = WeightedMoments.total weights
-        DenseMatrix.Create(p, p, fun a b -> (if a <= b then s.[a * p + b] else s.[b * p + a]) / total) :> Matrix<float>,
-        c |> Array.map (fun x -> x / total),
-        yy / total
+                yy.Value <- yy.Value + w * y.[row] * y.[row])
+        averaged p p true total s, c |> Array.map (fun x -> x / total), yy.Value / total
 
     /// Weighted moments of `a(x) = J_psi(x)^T theta` (the gradient in `U` of `<theta, psi_U(x)>`, reverse mode,
     /// `GaussianMixture.adjointGradient`) with itself and with the features: `E[a a^T]` (`Kd x Kd`) and
     /// `E[a phi^T]` (`Kd x K(r*+1)`) over the weighted labelled rows.
     let private gradientMoments (adj: GaussianMixture.Adjoint) (k: int) (t: DataTable) (weights: float[]) =
-        let d = t.Width
-        let kd, p = k * d, k * k
-        let grad = Array.zeroCreate kd
-        let phi = Array.zeroCreate p
-        let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
+        let kd, p = k * t.Width, k * k
         let aa = Array.zeroCreate (kd * kd)
         let ap = Array.zeroCreate (kd * p)
-        for row in 0 .. t.Rows - 1 do
-            let w = weights.[row]
-            if w <> 0.0 then
-                GaussianMixture.adjointGradient adj (ReadOnlySpan(t.Values, row * d, d)) (Span grad) (Span phi) scratch
+        let total =
+            eachRow adj k t weights (fun w grad phi _ ->
                 for a in 0 .. kd - 1 do
                     let wa = w * grad.[a]
                     for b in a .. kd - 1 do aa.[a * kd + b] <- aa.[a * kd + b] + wa * grad.[b]
-                    for b in 0 .. p - 1 do ap.[a * p + b] <- ap.[a * p + b] + wa * phi.[b]
-        let total = WeightedMoments.total weights
-        DenseMatrix.Create(kd, kd, fun a b -> (if a <= b then aa.[a * kd + b] else aa.[b * kd + a]) / total) :> Matrix<float>,
-        DenseMatrix.Create(kd, p, fun a b -> ap.[a * p + b] / total) :> Matrix<float>
+                    for b in 0 .. p - 1 do ap.[a * p + b] <- ap.[a * p + b] + wa * phi.[b])
+        averaged kd kd true total aa, averaged kd p false total ap
 
     /// `theta` in the coordinates of `psi_U` (length `K (d + 1)`, blocks `(theta_i, b_i)`) from coefficients
     /// `thetaPhi` on the span coordinates `phi`: `theta_i = V_r thetaPhi_i[0 .. r-1]`, `b_i = thetaPhi_i[r]`, so

@@ -15,29 +15,22 @@ let private fa (args: string list) =
     let code = Program.run { Out = out; Error = err } (Array.ofList args)
     code, out.ToString(), err.ToString()
 
-/// Writes an unlabelled CSV and a labelled Parquet file from the factor model (d = 4, k = 1).
-let private files (dir: string) =
-    let data = FactorValidation.simulate { Loadings = Factor.drawLoadings 1 4 1; Beta = [| 2.0 |]; SigmaNu2 = 0.5 } 400 100 (Random 3)
-    let u = Path.Combine(dir, "u.csv")
-    let l = Path.Combine(dir, "l.parquet")
-    DataFile.writeCsv u data.Unlabelled
-    DataFile.writeParquet 32 l
-        { data.Labelled with
-            Columns = Array.append data.Labelled.Columns [| "y" |]
-            Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
-    u, l
+/// Writes the two data sets to `dir`: the unlabelled rows to `unlabelled` and the labelled ones (with `y`) to
+/// `labelled`, each as CSV or Parquet by its extension.
+let private write (dir: string) (data: PredictionData) (unlabelled: string) (labelled: string) =
+    let save (name: string) (t: DataTable) =
+        let path = Path.Combine(dir, name)
+        if name.EndsWith ".csv" then DataFile.writeCsv path t else DataFile.writeParquet 64 path t
+        path
+    save unlabelled data.Unlabelled, save labelled (DataFile.labelledTable data)
 
-/// Writes a labelled CSV and an unlabelled Parquet file from the Gaussian mixture (K = 2, d = 3).
+/// An unlabelled CSV and a labelled Parquet file from the factor model (d = 4, k = 1).
+let private files (dir: string) =
+    write dir (FactorValidation.simulate { Loadings = Factor.drawLoadings 1 4 1; Beta = [| 2.0 |]; SigmaNu2 = 0.5 } 400 100 (Random 3)) "u.csv" "l.parquet"
+
+/// An unlabelled Parquet and a labelled CSV file from the Gaussian mixture (K = 2, d = 3).
 let private mixtureFiles (dir: string) =
-    let data = MixtureValidation.simulate { K = 2; D = 3; Beta = 2.0; ThetaNorm = 10.0; Sigma2 = 1.0; PopulationDraws = 1000 } 800 200 (Random 4)
-    let u = Path.Combine(dir, "gu.parquet")
-    let l = Path.Combine(dir, "gl.csv")
-    DataFile.writeParquet 100 u data.Unlabelled
-    DataFile.writeCsv l
-        { data.Labelled with
-            Columns = Array.append data.Labelled.Columns [| "y" |]
-            Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
-    u, l
+    write dir (MixtureValidation.simulate { K = 2; D = 3; Beta = 2.0; ThetaNorm = 10.0; Sigma2 = 1.0; PopulationDraws = 1000 } 800 200 (Random 4)) "gu.parquet" "gl.csv"
 
 let tests =
     testList "Cli.predict" [
