@@ -209,7 +209,11 @@ module MixturePlugIn =
         let sigma2 = max 0.0 rss * nw / (nw - float p)
         let theta = liftTheta pr k thetaPhi
         let aa, ap = gradientMoments (GaussianMixture.adjoint pr u theta) k data.Labelled wl
-        let g = Linalg.sym (aa - ap * s.Solve(ap.Transpose()))
+        // G in vec(U) coordinates, then in the horizontal basis of the sandwich (the same coordinates here: the
+        // standard basis of R^{Kd} in vec order; written out so that V and G always share their coordinates).
+        let gVec = Linalg.sym (aa - ap * s.Solve(ap.Transpose()))
+        let b = basisMatrix sw.Basis
+        let g = Linalg.sym (b.TransposeThisAndMultiply(gVec) * b)
         let joint =
             let m = DenseMatrix.Create(p + aa.RowCount, p + aa.RowCount, 0.0)
             m.SetSubMatrix(0, 0, s); m.SetSubMatrix(p, p, aa)
