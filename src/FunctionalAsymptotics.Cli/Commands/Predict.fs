@@ -22,8 +22,8 @@ type PredictArgs =
     | [<Mandatory; Unique>] Labelled of path: string
     /// `--k K`: number of factors.
     | [<Unique>] K of int
-    /// `--K K`: number of mixture components.
-    | [<Unique; CustomCommandLine("--K")>] Components of int
+    /// `--components K`: number of mixture components (lowercase like every option; `fa gmm` spells it the same).
+    | [<Unique>] Components of int
     /// `--n N`: the downstream sample size to predict for.
     | [<Unique>] N of int
     /// `--m M`: the pre-training sample size to predict for.
@@ -190,15 +190,15 @@ let run (output: Output) (args: ParseResults<PredictArgs>) : int =
         | "factor" ->
             let k = args.GetResult(K, defaultValue = 1)
             if k < 1 then usageError (sprintf "--k: must be >= 1, got %d" k)
-            if args.Contains Components then usageError "--K: is the number of mixture components (gmm); the factor model takes --k"
+            if args.Contains Components then usageError "--components: is the number of mixture components (gmm); the factor model takes --k"
             RiskPrediction.factorFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled)
         | "gmm" ->
-            if args.Contains K then usageError "--k: is the number of factors (factor); the mixture takes --K"
+            if args.Contains K then usageError "--k: is the number of factors (factor); the mixture takes --components"
             let k =
                 match args.TryGetResult Components with
                 | Some k when k >= 2 -> k
-                | Some k -> usageError (sprintf "--K: must be >= 2, got %d" k)
-                | None -> usageError "--K: the number of mixture components is required for gmm"
+                | Some k -> usageError (sprintf "--components: must be >= 2, got %d" k)
+                | None -> usageError "--components: the number of mixture components is required for gmm"
             RiskPrediction.gmmFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled)
         | other -> usageError (sprintf "model: must be factor or gmm, got '%s'" other)
     match args.TryGetResult Out with

@@ -38,7 +38,7 @@ let tests =
             let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
             use _ = cleanup
             let u, l = mixtureFiles dir
-            let args = [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "2"; "--bootstrap"; "6"; "--seed"; "2"; "--json" ]
+            let args = [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--components"; "2"; "--bootstrap"; "6"; "--seed"; "2"; "--json" ]
             let code, out, err = fa args
             Expect.equal code 0 err
             let root = JsonDocument.Parse(out).RootElement
@@ -51,15 +51,16 @@ let tests =
             Expect.isGreaterThan (pm.GetProperty("stdErr").GetDouble()) 0.0 "stdErr"
             let _, again, _ = fa args
             Expect.equal again out "reproducible")
-        testCase "gmm: --K required and >= 2, --k refused (and --K for factor); exit 2 with one line" (fun () ->
+        testCase "gmm: --components required and >= 2, --k refused (and --components for factor); exit 2 with one line" (fun () ->
             let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
             use _ = cleanup
             let u, l = mixtureFiles dir
             for args in [ [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l ]
-                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "1" ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--components"; "1" ]
                           [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--k"; "2" ]
-                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--K"; "2" ]
-                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "5" ] ] do
+                          [ "predict"; "factor"; "--unlabelled"; u; "--labelled"; l; "--components"; "2" ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--K"; "2" ]
+                          [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--components"; "5" ] ] do
                 let code, _, err = fa args
                 Expect.equal code 2 (sprintf "%A: %s" args err)
                 Expect.equal (err.Trim().Split('\n').Length) 1 (sprintf "one line: %s" err))
