@@ -199,7 +199,7 @@ let run (output: Output) (args: ParseResults<PredictArgs>) : int =
                 | Some k when k >= 2 -> k
                 | Some k -> usageError (sprintf "--components: must be >= 2, got %d" k)
                 | None -> usageError "--components: the number of mixture components is required for gmm"
-            RiskPrediction.gmmFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled)
+            validating [ "K", "--components" ] (fun () -> RiskPrediction.gmmFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled))
         | other -> usageError (sprintf "model: must be factor or gmm, got '%s'" other)
     match args.TryGetResult Out with
     | Some dir ->

@@ -66,7 +66,9 @@ let tests =
                           [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--components"; "5" ] ] do
                 let code, _, err = fa args
                 Expect.equal code 2 (sprintf "%A: %s" args err)
-                Expect.equal (err.Trim().Split('\n').Length) 1 (sprintf "one line: %s" err))
+                Expect.equal (err.Trim().Split('\n').Length) 1 (sprintf "one line: %s" err)
+            let _, _, err = fa [ "predict"; "gmm"; "--unlabelled"; u; "--labelled"; l; "--components"; "5" ]
+            Expect.stringStarts err "fa: --components: needs K - 1 <= d = 3" "names the option")
         testCase "JSON has the documented fields; the same seed gives the same JSON" (fun () ->
             let dir, cleanup = FunctionalAsymptotics.Tests.Prediction.DataFileTests.tempDir ()
             use _ = cleanup
