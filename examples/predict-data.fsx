@@ -23,10 +23,7 @@ let data = FactorValidation.simulate cfg 4000 400 (Random 2026)
 let unlabelled = Path.Combine(dir, "unlabelled.csv")
 let labelled = Path.Combine(dir, "labelled.parquet")
 DataFile.writeCsv unlabelled data.Unlabelled
-DataFile.writeParquet 128 labelled
-    { data.Labelled with
-        Columns = Array.append data.Labelled.Columns [| DataFile.LabelColumn |]
-        Values = Array.init data.Labelled.Rows (fun i -> Array.append (WeightedMoments.row data.Labelled i) [| data.Labels.[i] |]) |> Array.concat }
+DataFile.writeParquet 128 labelled (DataFile.labelledTable data)
 printfn "wrote %s and %s" unlabelled labelled
 
 // The same prediction from F# (a small bootstrap to keep the example fast).

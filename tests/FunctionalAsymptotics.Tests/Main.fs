@@ -60,6 +60,7 @@ let allTests =
         Examples.SlurmExampleTests.tests
         Prediction.DataFileTests.tests
         Prediction.PlugInTests.tests
+        Prediction.MixturePlugInTests.tests
         Cli.PredictCommandTests.tests
         CSharp.PredictionFacadeTests.tests
     ]

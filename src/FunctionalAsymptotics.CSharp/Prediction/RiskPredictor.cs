@@ -128,6 +128,20 @@ public static class RiskPredictor
     public static RiskPredictionResult PredictFactor(double[,] unlabelled, double[,] labelled, double[] labels, int k, PredictionOptions? options = null) =>
         new(FPred.RiskPredictionModule.factor(k, (options ?? new PredictionOptions()).ToCore(), Data(unlabelled, labelled, labels, k + 2)));
 
+    /// <summary>The Gaussian mixture with subspace-gated features (paper Section 6.3) with <paramref name="components"/>
+    /// components from two files (.csv or .parquet): EM on the unlabelled rows, the empirical sandwich at the fitted
+    /// centres, least squares on the gated features of the labelled rows; bootstrap replicates refit EM from the
+    /// fitted centres. Fits the data do not identify raise <c>MixtureAssumptionException</c>; EM failures
+    /// <see cref="ConvergenceException"/> or <c>DegenerateMixtureException</c>.</summary>
+    public static RiskPredictionResult PredictGmmFromFiles(string unlabelledPath, string labelledPath, int components, PredictionOptions? options = null) =>
+        new(FPred.RiskPredictionModule.gmmFromFiles(components, (options ?? new PredictionOptions()).ToCore(), unlabelledPath, labelledPath));
+
+    /// <summary>The Gaussian mixture from in-memory data: <paramref name="unlabelled"/> is m x d, <paramref name="labelled"/>
+    /// n x d (same feature order), <paramref name="labels"/> length n.</summary>
+    /// <remarks><paramref name="components"/> below 2 raises <see cref="InvalidArgumentException"/> (argument <c>K</c>).</remarks>
+    public static RiskPredictionResult PredictGmm(double[,] unlabelled, double[,] labelled, double[] labels, int components, PredictionOptions? options = null) =>
+        new(FPred.RiskPredictionModule.gmm(components, (options ?? new PredictionOptions()).ToCore(), Data(unlabelled, labelled, labels, Math.Max(2, components * components + 1))));
+
     /// <summary>
     /// A user's model (<see cref="ModelSpecification"/>, whose samples are data rows): <paramref name="fit"/>
     /// returns an empirical minimiser <c>w_hat</c> of the pre-training loss over the given rows; the sandwich is

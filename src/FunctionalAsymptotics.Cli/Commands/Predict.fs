@@ -14,7 +14,7 @@ open FunctionalAsymptotics.Cli.Common
 
 /// Options of `fa predict`.
 type PredictArgs =
-    /// The model: `factor`.
+    /// The model: `factor` or `gmm`.
     | [<MainCommand; ExactlyOnce; First>] Model of model: string
     /// `--unlabelled FILE`: the pre-training inputs (.csv or .parquet).
     | [<Mandatory; Unique>] Unlabelled of path: string
@@ -22,6 +22,8 @@ type PredictArgs =
     | [<Mandatory; Unique>] Labelled of path: string
     /// `--k K`: number of factors.
     | [<Unique>] K of int
+    /// `--components K`: number of mixture components (lowercase like every option; `fa gmm` spells it the same).
+    | [<Unique>] Components of int
     /// `--n N`: the downstream sample size to predict for.
     | [<Unique>] N of int
     /// `--m M`: the pre-training sample size to predict for.
@@ -39,10 +41,11 @@ type PredictArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | Model _ -> "the model fitted to the data: factor (the linear factor model of Section 6.2, PPCA pre-training)."
+            | Model _ -> "the model fitted to the data: factor (the linear factor model of Section 6.2, PPCA pre-training) or gmm (the Gaussian mixture with subspace-gated features of Section 6.3, EM pre-training)."
             | Unlabelled _ -> "pre-training inputs: CSV (header row, invariant-culture numbers) or Parquet; every column is a feature."
             | Labelled _ -> "downstream data: the same feature columns (by name) plus the label column 'y'."
             | K _ -> "number of factors k, 1 <= k < d (factor; default 1)."
+            | Components _ -> "number of mixture components K, 2 <= K <= d + 1 (gmm; required)."
             | N _ -> "downstream sample size n to predict for (default: rows of the labelled file)."
             | M _ -> "pre-training sample size m to predict for (default: rows of the unlabelled file)."
             | Bootstrap _ -> "bootstrap replicates over both data sets for standard errors and 95% intervals (default 200; 0 for none)."
@@ -187,8 +190,17 @@ let run (output: Output) (args: ParseResults<PredictArgs>) : int =
         | "factor" ->
             let k = args.GetResult(K, defaultValue = 1)
             if k < 1 then usageError (sprintf "--k: must be >= 1, got %d" k)
+            if args.Contains Components then usageError "--components: is the number of mixture components (gmm); the factor model takes --k"
             RiskPrediction.factorFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled)
-        | other -> usageError (sprintf "model: must be factor, got '%s'" other)
+        | "gmm" ->
+            if args.Contains K then usageError "--k: is the number of factors (factor); the mixture takes --components"
+            let k =
+                match args.TryGetResult Components with
+                | Some k when k >= 2 -> k
+                | Some k -> usageError (sprintf "--components: must be >= 2, got %d" k)
+                | None -> usageError "--components: the number of mixture components is required for gmm"
+            validating [ "K", "--components" ] (fun () -> RiskPrediction.gmmFromFiles k settings (args.GetResult Unlabelled) (args.GetResult Labelled))
+        | other -> usageError (sprintf "model: must be factor or gmm, got '%s'" other)
     match args.TryGetResult Out with
     | Some dir ->
         Directory.CreateDirectory dir |> ignore

@@ -258,6 +258,15 @@ module DataFile =
         if labelled.Rows < need then raise (TooFewRowsException(labelled.File, labelled.Rows, need, sprintf "%d feature columns" d))
         { Unlabelled = unlabelled; Labelled = select unlabelled.Columns labelled; Labels = column LabelColumn labelled }
 
+    /// The labelled table with its label column `y` appended again (the inverse of `pair`'s split): the rows
+    /// `(x, y)` as a labelled file holds them.
+    let labelledTable (data: PredictionData) : DataTable =
+        let t = data.Labelled
+        let w = t.Width
+        { t with
+            Columns = Array.append t.Columns [| LabelColumn |]
+            Values = Array.init (t.Rows * (w + 1)) (fun idx -> let i, j = idx / (w + 1), idx % (w + 1) in if j < w then t.Values.[i * w + j] else data.Labels.[i]) }
+
     /// Reads and pairs the two files (`pair` with `minRows`).
     let readPair (minRows: int) (unlabelledPath: string) (labelledPath: string) : PredictionData =
         pair minRows (read unlabelledPath) (read labelledPath)

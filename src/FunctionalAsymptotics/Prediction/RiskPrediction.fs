@@ -111,9 +111,11 @@ module RiskPrediction =
         let lo, hi = log10 (min alpha a0 / 30.0), log10 (max alpha a0 * 30.0)
         Array.init points (fun i -> 10.0 ** (lo + (hi - lo) * float i / float (max 1 (points - 1))))
 
-    /// Runs `estimator` on the data and on `settings.Bootstrap` resamples, and assembles the prediction.
-    /// Raises `InvalidArgumentException` for bad settings before any estimation.
-    let predict (model: string) (estimator: PlugInEstimator) (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
+    /// Runs `estimator` on the data and `replicateEstimator estimate` (given the estimate on the data) on
+    /// `settings.Bootstrap` resamples, and assembles the prediction. Raises `InvalidArgumentException` for bad
+    /// settings before any estimation.
+    let predictWith (model: string) (estimator: PlugInEstimator) (replicateEstimator: PlugInEstimate -> PlugInEstimator)
+                    (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
         let m0, n0 = data.Unlabelled.Rows, data.Labelled.Rows
         let n = defaultArg settings.N n0
         let m = defaultArg settings.M m0
@@ -127,7 +129,8 @@ module RiskPrediction =
         let estimate = estimator data (Array.create m0 1.0) (Array.create n0 1.0)
         let s = estimate.Summary
         let point = statistics alpha n s
-        let replicates = Bootstrap.run settings.Seed settings.Bootstrap settings.Threads m0 n0 (fun wu wl -> (estimator data wu wl).Summary)
+        let again = replicateEstimator estimate
+        let replicates = Bootstrap.run settings.Seed settings.Bootstrap settings.Threads m0 n0 (fun wu wl -> (again data wu wl).Summary)
         let ok = replicates |> Array.choose (function Ok r -> Some r | Error _ -> None)
         let failures = replicates |> Array.mapi (fun b r -> match r with Error e -> Some(sprintf "replicate %d: %s" b e) | Ok _ -> None) |> Array.choose id
         let stats = ok |> Array.map (statistics alpha n)
@@ -147,6 +150,10 @@ module RiskPrediction =
           RiskCurve = curve; Bootstrap = settings.Bootstrap; BootstrapFailures = failures
           Seed = settings.Seed; Level = settings.Level }
 
+    /// `predictWith` with the same estimator on the data and on every resample.
+    let predict (model: string) (estimator: PlugInEstimator) (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
+        predictWith model estimator (fun _ -> estimator) settings data
+
     /// The factor model's prediction with `k` factors (`FactorPlugIn.estimator`).
     let factor (k: int) (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
         predict "factor" (FactorPlugIn.estimator k) settings data
@@ -155,6 +162,21 @@ module RiskPrediction =
     let factorFromFiles (k: int) (settings: PredictionSettings) (unlabelledPath: string) (labelledPath: string) : RiskPrediction =
         if k < 1 then Check.fail "k" (sprintf "must be >= 1, got %d" k)
         factor k settings (DataFile.readPair (k + 2) unlabelledPath labelledPath)
+
+    /// The Gaussian mixture's prediction with `k` components (`MixturePlugIn.estimator`, EM settings `o`): the
+    /// bootstrap replicates refit EM from the centres fitted to the data (`MixturePlugIn.replicateEstimator`).
+    let gmmWith (o: FunctionalAsymptotics.Models.EmOptions) (k: int) (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
+        predictWith "gmm" (MixturePlugIn.estimator o k) (fun e -> MixturePlugIn.replicateEstimator o e.Representation) settings data
+
+    /// `gmmWith MixturePlugIn.defaultEmOptions`.
+    let gmm (k: int) (settings: PredictionSettings) (data: PredictionData) : RiskPrediction =
+        gmmWith MixturePlugIn.defaultEmOptions k settings data
+
+    /// Reads the two files (CSV or Parquet, see `DataFile`) and predicts for the Gaussian mixture with `k`
+    /// components (each file needs more than `K^2` rows, the number of features).
+    let gmmFromFiles (k: int) (settings: PredictionSettings) (unlabelledPath: string) (labelledPath: string) : RiskPrediction =
+        if k < 2 then Check.fail "K" (sprintf "must be >= 2, got %d" k)
+        gmm k settings (DataFile.readPair (k * k + 1) unlabelledPath labelledPath)
 
     /// A user's model (`UserModelPlugIn.estimator spec fit`): `fit rows` returns an empirical minimiser of the
     /// pre-training loss over the unlabelled rows.

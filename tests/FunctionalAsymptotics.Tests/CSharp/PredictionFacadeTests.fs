@@ -37,6 +37,16 @@ let tests =
             let factor = RiskPredictor.PredictFactor(u, l, y, 1, options)
             Expect.isLessThan (abs (user.PretrainMean.Estimate - factor.PretrainMean.Estimate) / factor.PretrainMean.Estimate) 1e-8 "E||L||^2"
             Expect.isTrue (Double.IsNaN user.PretrainMean.StdErr) "no bootstrap: NaN standard error")
+        testCase "PredictGmm (arrays) equals RiskPrediction.gmm; components < 2 is refused" (fun () ->
+            let data = MixtureValidation.simulate { K = 2; D = 3; Beta = 2.0; ThetaNorm = 10.0; Sigma2 = 1.0; PopulationDraws = 1000 } 500 100 (Random 3)
+            let u, l, y = arrays data
+            let options = PredictionOptions(Bootstrap = 4, Seed = 2UL, M = Nullable 2000)
+            let cs = RiskPredictor.PredictGmm(u, l, y, 2, options)
+            let fs = RiskPrediction.gmm 2 { RiskPrediction.defaults with Bootstrap = 4; Seed = 2UL; M = Some 2000 } data
+            Expect.equal cs.Weights fs.Weights "weights"
+            Expect.equal (cs.PretrainMean.Estimate, cs.PretrainMean.StdErr, cs.Alpha0.Upper) (fs.PretrainMean.Estimate, fs.PretrainMean.StdErr, fs.Alpha0.Upper) "intervals"
+            Expect.equal (cs.Model, cs.M, cs.DEff) ("gmm", 2000, 4) "model, m, d_eff"
+            Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> RiskPredictor.PredictGmm(u, l, y, 1) |> ignore) "components")
         testCase "mismatched columns raise DimensionMismatchException" (fun () ->
             Expect.throwsT<FunctionalAsymptotics.DimensionMismatchException>
                 (fun () -> RiskPredictor.PredictFactor(Array2D.zeroCreate 10 3, Array2D.zeroCreate 10 2, Array.zeroCreate 10, 1) |> ignore) "columns")
