@@ -84,7 +84,7 @@ let tests =
 
         testCase "validation: a w* that is not a critical point raises NotCriticalPointException" (fun () ->
             let spec = Spectral.spec (Spectral.defaultConfig 6 2 1.0)
-            let wrong = { spec with WStar = spec.WStar * 1.2 }
+            let wrong = { spec with WStar = spec.WStar * 1.5 }
             Expect.throwsT<NotCriticalPointException> (fun () -> LowRankMonteCarlo.tryEstimate (options 4000 1) ignore wrong |> ignore) "not critical"
             let checkedLaw = estimate (options 4000 1) spec
             Expect.isSome checkedLaw.Validation "validated by default")
