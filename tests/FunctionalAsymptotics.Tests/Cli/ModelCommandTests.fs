@@ -55,24 +55,22 @@ let tests =
             Expect.equal code2 2 "the descriptor route alone: a typed error, exit 2"
             Expect.stringContains err2 "manifold dimension" "says why")
         testCase "fa spectral --route monte-carlo: estimate, standard error and samples; within 4 standard errors of the closed form" (fun () ->
-            let code, out, _ = runCommand Spectral.run "--d 8 --k 2 --alpha 1 --sigma2 1 --route monte-carlo --samples 20000 --mc-seed 2 --json"
-            Expect.equal code 0 "exit 0"
-            let root = (JsonDocument.Parse out).RootElement
+            let succeeds (argv: string) =
+                let code, out, _ = runCommand Spectral.run ("--d 8 --k 2 --alpha 1 --sigma2 1 " + argv)
+                Expect.equal code 0 ("exit 0: " + argv)
+                out
+            let root = (JsonDocument.Parse(succeeds "--route monte-carlo --samples 20000 --mc-seed 2 --json")).RootElement
             Expect.equal (root.GetProperty("route").GetString()) "monte-carlo" "route"
             Expect.equal (root.GetProperty("samples").GetInt32()) 20000 "samples"
             Expect.equal (root.GetProperty("batches").GetInt32()) 20 "batches"
             let est, se = root.GetProperty("pretrainMean").GetDouble(), root.GetProperty("pretrainMeanStdErr").GetDouble()
             let exact = FunctionalAsymptotics.Models.Spectral.closedWeights (FunctionalAsymptotics.Models.Spectral.defaultConfig 8 2 1.0) |> Array.sum
             Expect.isLessThan (abs (est - exact)) (4.0 * se) (sprintf "%g +- %g vs %g" est se exact)
-            let code2, out2, _ = runCommand Spectral.run "--d 8 --k 2 --alpha 1 --sigma2 1 --route monte-carlo --samples 20000 --mc-seed 2 --compare"
-            Expect.equal code2 0 "exit 0"
-            Expect.stringContains out2 "standard error of E||L(Z)||^2" "the standard error is printed"
-            Expect.stringContains out2 "Routes (E||L(Z)||^2 compared with the Monte Carlo estimate)" "compared in standard errors"
-            Expect.stringContains out2 "Note: route 'paper' is" "the printed corollary is far from the estimate"
-            Expect.isFalse (out2.Contains "Note: route 'closed'") "the corrected closed form is within 3 standard errors"
-            let code3, out3, _ = runCommand Spectral.run "--d 8 --k 2 --alpha 1 --sigma2 1 --compare"
-            Expect.equal code3 0 "exit 0"
-            Expect.stringContains out3 "not run: a Monte Carlo estimate" "an exact report names the Monte Carlo route, not run")
+            let table = succeeds "--route monte-carlo --samples 20000 --mc-seed 2 --compare"
+            for text in [ "standard error of E||L(Z)||^2"; "Routes (E||L(Z)||^2 compared with the Monte Carlo estimate)"; "Note: route 'paper' is" ] do
+                Expect.stringContains table text "the standard error, the comparison in standard errors, the printed corollary far off"
+            Expect.isFalse (table.Contains "Note: route 'closed'") "the corrected closed form is within 3 standard errors"
+            Expect.stringContains (succeeds "--compare") "not run: a Monte Carlo estimate" "an exact report names the Monte Carlo route, not run")
         testCase "fa factor --route monte-carlo: within 4 standard errors of the horizontal route (unit scale, scaled back)" (fun () ->
             let get route extra =
                 let code, out, _ = runCommand Factor.run (sprintf "--d 8 --k 2 --seed 1 --beta-star 3,-2 --sigma-nu2 1 --alpha 1 --route %s %s --json" route extra)
