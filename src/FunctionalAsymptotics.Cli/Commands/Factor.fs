@@ -2,13 +2,10 @@
 module FunctionalAsymptotics.Cli.Commands.Factor
 
 open System
-open System.Globalization
 open System.IO
 open System.Threading
 open Argu
 open MathNet.Numerics.LinearAlgebra.Double
-open FunctionalAsymptotics
-open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Commands.ModelReport

@@ -4,7 +4,6 @@ module FunctionalAsymptotics.Cli.Commands.ModelReport
 open System
 open System.Globalization
 open System.IO
-open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Cli.Common

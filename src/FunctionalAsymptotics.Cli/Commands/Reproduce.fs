@@ -8,10 +8,8 @@ open System
 open System.Diagnostics
 open System.Globalization
 open System.IO
-open System.Text
 open System.Threading
 open Argu
-open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Simulation

@@ -3,12 +3,10 @@
 module FunctionalAsymptotics.Cli.Commands.Simulate
 
 open System
-open System.Globalization
 open System.IO
 open System.Threading
 open Argu
 open Spectre.Console
-open FunctionalAsymptotics
 open FunctionalAsymptotics.Simulation
 open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Cli.Common

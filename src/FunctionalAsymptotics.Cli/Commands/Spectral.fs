@@ -4,7 +4,6 @@ module FunctionalAsymptotics.Cli.Commands.Spectral
 open System.IO
 open System.Threading
 open Argu
-open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
 open FunctionalAsymptotics.Cli.Common
 open FunctionalAsymptotics.Cli.Commands.ModelReport

@@ -1,10 +1,8 @@
 namespace FunctionalAsymptotics.Asymptotics
 
-open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
-open FunctionalAsymptotics.Estimation
 
 /// The three parts of the exact conditional excess risk (Proposition B.1, eq. (B.3)).
 type RiskDecomposition =

@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Distributions
 
-open FunctionalAsymptotics
 
 /// The algorithm that evaluated a probability of a generalized chi-square law.
 type ChiSquareMethod =

@@ -118,19 +118,8 @@ module FiniteDifference =
     /// Default base step (relative to `max(1, ||w||_F)`).
     let defaultStep = 1e-2
 
-    /// The directional derivative `d/dt g(w + t v)` at `t = 0` of a matrix-valued `g`, by Richardson
+    /// The derivative at 0 of a curve `t -> g(t)` (e.g. a retraction on a manifold), by Richardson
     /// extrapolation of central differences at `h, h/2, h/4` (error `O(h^6)` plus rounding).
-    let directional (step: float) (g: Matrix<float> -> Matrix<float>) (w: Matrix<float>) (v: Matrix<float>) : Matrix<float> =
-        let h0 = step * max 1.0 (Linalg.norm w) / max 1e-300 (Linalg.norm v)
-        let central h = (g (w + v * h) - g (w - v * h)) / (2.0 * h)
-        let d1 = central h0
-        let d2 = central (h0 / 2.0)
-        let d3 = central (h0 / 4.0)
-        let r1 = (d2 * 4.0 - d1) / 3.0
-        let r2 = (d3 * 4.0 - d2) / 3.0
-        (r2 * 16.0 - r1) / 15.0
-
-    /// The same extrapolation along a curve `t -> g(t)` (e.g. a retraction on a manifold), derivative at 0.
     let alongCurve (step: float) (g: float -> Matrix<float>) : Matrix<float> =
         let central h = (g h - g (-h)) / (2.0 * h)
         let d1 = central step
@@ -139,6 +128,12 @@ module FiniteDifference =
         let r1 = (d2 * 4.0 - d1) / 3.0
         let r2 = (d3 * 4.0 - d2) / 3.0
         (r2 * 16.0 - r1) / 15.0
+
+    /// The directional derivative `d/dt g(w + t v)` at `t = 0` of a matrix-valued `g`: `alongCurve` on the
+    /// line `t -> w + t v`, with the step scaled to `step * max(1, ||w||) / ||v||`.
+    let directional (step: float) (g: Matrix<float> -> Matrix<float>) (w: Matrix<float>) (v: Matrix<float>) : Matrix<float> =
+        let h0 = step * max 1.0 (Linalg.norm w) / max 1e-300 (Linalg.norm v)
+        alongCurve h0 (fun t -> g (w + v * t))
 
     /// The Euclidean gradient of a scalar `f` at `w`, one directional derivative per entry.
     let gradient (step: float) (f: Matrix<float> -> float) (w: Matrix<float>) : Matrix<float> =

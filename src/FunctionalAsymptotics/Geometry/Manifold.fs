@@ -110,17 +110,20 @@ module Manifold =
     let checkPoint (m: Manifold) (argument: string) (x: Matrix<float>) =
         checkPointWith defaultPointTolerance m argument x
 
+    /// The checks of the operations below: each named point is on `m` (`checkPoint`), each named ambient
+    /// argument has the ambient shape and finite entries (`checkShape`).
+    let private checkArgs (m: Manifold) (points: (string * Matrix<float>) list) (ambient: (string * Matrix<float>) list) =
+        for name, x in points do checkPoint m name x
+        for name, a in ambient do checkShape m name a
+
     /// Projection of an ambient `z` onto `T_x M`.
     let project (m: Manifold) (x: Matrix<float>) (z: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "z" z
+        checkArgs m [ "x", x ] [ "z", z ]
         m.Project x z
 
     /// The metric `<u, v>_x`.
     let inner (m: Manifold) (x: Matrix<float>) (u: Matrix<float>) (v: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "u" u
-        checkShape m "v" v
+        checkArgs m [ "x", x ] [ "u", u; "v", v ]
         m.Inner x u v
 
     /// The norm `||v||_x`.
@@ -128,14 +131,12 @@ module Manifold =
 
     /// The retraction `R_x(v)`.
     let retract (m: Manifold) (x: Matrix<float>) (v: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "v" v
+        checkArgs m [ "x", x ] [ "v", v ]
         m.Retract x v
 
     /// The inverse retraction `R_x^-1(y)`.
     let inverseRetract (m: Manifold) (x: Matrix<float>) (y: Matrix<float>) =
-        checkPoint m "x" x
-        checkPoint m "y" y
+        checkArgs m [ "x", x; "y", y ] []
         m.InverseRetract x y
 
     /// The exponential map; raises `InvalidArgumentException` if `m` has no closed-form exp.
@@ -143,8 +144,7 @@ module Manifold =
         match m.Exp with
         | None -> raise (InvalidArgumentException("manifold", sprintf "%s has no closed-form exponential map; use retract" m.Name))
         | Some e ->
-            checkPoint m "x" x
-            checkShape m "v" v
+            checkArgs m [ "x", x ] [ "v", v ]
             e x v
 
     /// The logarithm map; raises `InvalidArgumentException` if `m` has no closed-form log.
@@ -152,36 +152,27 @@ module Manifold =
         match m.Log with
         | None -> raise (InvalidArgumentException("manifold", sprintf "%s has no closed-form logarithm; use inverseRetract" m.Name))
         | Some l ->
-            checkPoint m "x" x
-            checkPoint m "y" y
+            checkArgs m [ "x", x; "y", y ] []
             l x y
 
     /// Vector transport of `v in T_x M` to `T_y M`.
     let transport (m: Manifold) (x: Matrix<float>) (y: Matrix<float>) (v: Matrix<float>) =
-        checkPoint m "x" x
-        checkPoint m "y" y
-        checkShape m "v" v
+        checkArgs m [ "x", x; "y", y ] [ "v", v ]
         m.Transport x y v
 
     /// Riemannian gradient `P_x(egrad)` (docs/theory.md section 3).
     let egradToRgrad (m: Manifold) (x: Matrix<float>) (egrad: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "egrad" egrad
+        checkArgs m [ "x", x ] [ "egrad", egrad ]
         m.EgradToRgrad x egrad
 
     /// The Weingarten map `W_x(v, n)`.
     let weingarten (m: Manifold) (x: Matrix<float>) (v: Matrix<float>) (n: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "v" v
-        checkShape m "n" n
+        checkArgs m [ "x", x ] [ "v", v; "n", n ]
         m.Weingarten x v n
 
     /// Riemannian Hessian-vector product `Hess f(x)[v] = P_x(ehess[v]) + W_x(v, egrad)`.
     let ehessToRhess (m: Manifold) (x: Matrix<float>) (egrad: Matrix<float>) (ehessV: Matrix<float>) (v: Matrix<float>) =
-        checkPoint m "x" x
-        checkShape m "egrad" egrad
-        checkShape m "ehessV" ehessV
-        checkShape m "v" v
+        checkArgs m [ "x", x ] [ "egrad", egrad; "ehessV", ehessV; "v", v ]
         m.EhessToRhess x egrad ehessV v
 
     /// An orthonormal basis of `T_x M`.

@@ -32,29 +32,24 @@ module Product =
         let r = factors.Length
         let size = factors |> Array.sumBy (fun f -> f.AmbientRows * f.AmbientCols)
         let sp = split factors
-        let map2 (op: Manifold -> Matrix<float> -> Matrix<float> -> Matrix<float>) (a: Matrix<float>) (b: Matrix<float>) =
+        let zip2 (op: int -> Matrix<float> -> Matrix<float> -> Matrix<float>) (a: Matrix<float>) (b: Matrix<float>) =
             let aa = sp a
             let bb = sp b
-            stack (Array.init r (fun i -> op factors.[i] aa.[i] bb.[i]))
+            stack (Array.init r (fun i -> op i aa.[i] bb.[i]))
+        let map2 (op: Manifold -> Matrix<float> -> Matrix<float> -> Matrix<float>) = zip2 (fun i -> op factors.[i])
         let map3 op (a: Matrix<float>) (b: Matrix<float>) (c: Matrix<float>) =
             let aa = sp a
             let bb = sp b
             let cc = sp c
             stack (Array.init r (fun i -> op factors.[i] aa.[i] bb.[i] cc.[i]))
-        let allSome (get: Manifold -> 'a option) =
-            if factors |> Array.forall (fun f -> (get f).IsSome) then Some(factors |> Array.map (fun f -> (get f).Value)) else None
-        let exp =
-            allSome (fun f -> f.Exp)
-            |> Option.map (fun es -> fun (x: Matrix<float>) (v: Matrix<float>) ->
-                let xx = sp x
-                let vv = sp v
-                stack (Array.init r (fun i -> es.[i] xx.[i] vv.[i])))
-        let log =
-            allSome (fun f -> f.Log)
-            |> Option.map (fun ls -> fun (x: Matrix<float>) (y: Matrix<float>) ->
-                let xx = sp x
-                let yy = sp y
-                stack (Array.init r (fun i -> ls.[i] xx.[i] yy.[i])))
+        // The factor-wise operation when every factor has it.
+        let allSome (get: Manifold -> (Matrix<float> -> Matrix<float> -> Matrix<float>) option) =
+            if factors |> Array.forall (fun f -> (get f).IsSome) then
+                let ops = factors |> Array.map (fun f -> (get f).Value)
+                Some(zip2 (fun i -> ops.[i]))
+            else None
+        let exp = allSome (fun f -> f.Exp)
+        let log = allSome (fun f -> f.Log)
         let project = map2 (fun f -> f.Project)
         { Name = "Product(" + String.Join(", ", factors |> Array.map (fun f -> f.Name)) + ")"
           Dimension = factors |> Array.sumBy (fun f -> f.Dimension)

@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Groups
 
-open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
@@ -71,29 +70,26 @@ module Descriptor =
                 GroupAction.procrustes (reference * f.Transpose()) * f
           Reference = reference }
 
+    /// The descriptor on transposed points, `D'(A) = D(A^T)`, `dD'(A)[dA] = dD(A^T)[dA^T]`,
+    /// `s'(Omega) = s(Omega)^T`: a right action written through the left one.
+    let private onTransposed (name: string) (inner: Descriptor) : Descriptor =
+        { inner with
+            Name = name
+            PointRows = inner.PointCols
+            PointCols = inner.PointRows
+            Map = fun a -> inner.Map(a.Transpose())
+            Differential = fun a da -> inner.Differential (a.Transpose()) (da.Transpose())
+            Section = fun omega -> inner.Section(omega).Transpose()
+            Reference = inner.Reference.Transpose() }
+
     /// The Gram descriptor of `O(k)` acting from the right on `A in R^{d x k}` (factor model):
     /// `D(A) = A A^T`, `dD(A)[dA] = dA A^T + A dA^T`; section `s(Omega) = V Lambda^{1/2} R` with `R` the
     /// Procrustes alignment to the reference (smooth where `(V Lambda^{1/2})^T reference` is invertible).
+    /// It is `gramLeft` on `A^T`: `(A^T)^T A^T = A A^T`, and the transposed section aligns
+    /// `(Lambda^{1/2} V^T)^T = V Lambda^{1/2}` by the transposed polar factor.
     let gramRight (reference: Matrix<float>) : Descriptor =
         let d, k = reference.RowCount, reference.ColumnCount
-        if k > d then raise (InvalidArgumentException("reference", sprintf "k = %d must be <= d = %d" k d))
-        Linalg.checkFinite "reference" reference
-        requireFullRank "reference" k reference
-        let manifold = FixedRankPsd.create d k
-        let reference = reference.Clone()
-        { Name = sprintf "Gram A -> A A^T on R^{%dx%d}" d k
-          PointRows = d
-          PointCols = k
-          ValueRows = d
-          ValueCols = d
-          Map = fun a -> Linalg.sym (a * a.Transpose())
-          Differential = fun a da -> let t = da * a.Transpose() in t + t.Transpose()
-          Section =
-            fun omega ->
-                let v, sl = psdFactor manifold k omega
-                let f = v * sl
-                f * GroupAction.procrustes (f.TransposeThisAndMultiply reference)
-          Reference = reference }
+        onTransposed (sprintf "Gram A -> A A^T on R^{%dx%d}" d k) (gramLeft (reference.Transpose()))
 
     /// The lexicographic order of the columns of `u` (ties broken by later rows).
     let columnOrder (u: Matrix<float>) : int[] =

@@ -61,13 +61,17 @@ module Laws =
 
     let private vecNorm (xs: float[]) = sqrt (Array.sumBy (fun x -> x * x) xs)
 
+    /// One random point, group element and sample, drawn in that order from `rng`.
+    let private draw (action: GroupAction) (randomPoint: Random -> Matrix<float>) (randomSample: Random -> float[]) (rng: Random) =
+        let w = randomPoint rng
+        let g = action.RandomElement rng
+        w, g, randomSample rng
+
     /// Loss invariance `l(g.w; z) = l(w; z)`. Violation: `|l(g.w; z) - l(w; z)| / max(1, |l(w; z)|)`.
     let checkInvariance (opts: LawOptions) (action: GroupAction) (loss: Matrix<float> -> float[] -> float)
                         (randomPoint: Random -> Matrix<float>) (randomSample: Random -> float[]) : LawReport =
         run "loss invariance l(g.w; z) = l(w; z)" opts (fun rng ->
-            let w = randomPoint rng
-            let g = action.RandomElement rng
-            let z = randomSample rng
+            let w, g, z = draw action randomPoint randomSample rng
             let l0 = loss w z
             let l1 = loss (action.Act g w) z
             abs (l1 - l0) / max 1.0 (abs l0), w, g, z)
@@ -77,9 +81,7 @@ module Laws =
     let checkEquivariance (opts: LawOptions) (action: GroupAction) (features: Matrix<float> -> float[] -> float[])
                           (randomPoint: Random -> Matrix<float>) (randomSample: Random -> float[]) : LawReport =
         run "feature equivariance psi(x, g.w) = rho(g) psi(x, w)" opts (fun rng ->
-            let w = randomPoint rng
-            let g = action.RandomElement rng
-            let x = randomSample rng
+            let w, g, x = draw action randomPoint randomSample rng
             let p0 = features w x
             let p1 = features (action.Act g w) x
             let r = action.Rho g

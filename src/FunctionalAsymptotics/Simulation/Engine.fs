@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Simulation
 
 open System
 open System.Globalization
-open System.IO
 open System.Text
 open System.Threading
 open System.Threading.Tasks

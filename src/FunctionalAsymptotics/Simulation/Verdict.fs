@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Simulation
 
-open System
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 

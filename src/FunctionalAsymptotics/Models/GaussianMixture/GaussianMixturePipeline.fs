@@ -4,7 +4,6 @@ open System
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
-open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Models
 
 /// Simulation adapter for the Gaussian-mixture model (Section 6.3, Appendix K): `K` unit-covariance

@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Models
 
-open System
 open MathNet.Numerics.LinearAlgebra
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
