@@ -89,6 +89,22 @@ let tests =
             let checkedLaw = estimate (options 4000 1) spec
             Expect.isSome checkedLaw.Validation "validated by default")
 
+        testCase "the per-sample gradients in rank-one form equal the dense formulas (spectral, factor)" (fun () ->
+            let rng = Random 3
+            let close (what: string) (a: MathNet.Numerics.LinearAlgebra.Matrix<float>) (b: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
+                Expect.isLessThan (Linalg.norm (a - b)) (1e-12 * Linalg.norm b) what
+            for _ in 1 .. 5 do
+                let a = Linalg.randn rng 3 7
+                let z = Linalg.randnVector rng 21
+                let x, xp, xm = Linalg.vector z.[0 .. 6], Linalg.vector z.[7 .. 13], Linalg.vector z.[14 ..]
+                let q = (a * x).DotProduct(a * xm)
+                let dense = a * (x.OuterProduct xp + xp.OuterProduct x) * -2.0 + a * (x.OuterProduct xm + xm.OuterProduct x) * (2.0 * q)
+                close "spectral" (Spectral.sampleGradient a z) dense
+                let f = Linalg.randn rng 7 2
+                let xv = Linalg.randnVector rng 7
+                let sinv = (Linalg.eye 7 + f * f.Transpose()).Inverse()
+                let xx = (Linalg.vector xv).OuterProduct(Linalg.vector xv)
+                close "factor" (Factor.sampleGradient f xv) (sinv * f - sinv * xx * sinv * f))
         testCase "bad options are typed errors before any work" (fun () ->
             let spec = Spectral.spec (Spectral.defaultConfig 6 2 1.0)
             for o in [ { options 10 1 with Batches = 20 }; { options 4000 1 with Batches = 1 }; { options 4000 1 with MaxSamples = 100 } ] do

@@ -111,6 +111,15 @@ module Factor =
 
     let private outer (x: float[]) = let v = DenseVector(x) in v.OuterProduct v
 
+    /// The per-sample gradient `gradientFor (x x^T) A = S^-1 A - (S^-1 x)(x^T S^-1 A)` in rank-one form with
+    /// `S^-1` by Woodbury (`O(d k^2)`, no d x d matrix): what the Monte Carlo route evaluates per sample.
+    let sampleGradient (a: Matrix<float>) (x: float[]) : Matrix<float> =
+        Check.sameLength "x" a.RowCount x.Length
+        let sinv = woodburySolve a
+        let sa = sinv a
+        let sx = sinv (Linalg.column x)
+        sa - sx * (Linalg.column x).TransposeThisAndMultiply sa
+
     /// Exact population moments at any `A` under the true law `x ~ N(0, S*)`: gradient and Hessian of the
     /// Gaussian NLL (I.3), and the score covariance by Isserlis with `x = S*^{1/2} xi`:
     /// `<nabla l, E> = (1/2) tr(S^-1 dS) - (1/2) xi^T S*^{1/2} S^-1 dS S^-1 S*^{1/2} xi`.
@@ -158,7 +167,7 @@ module Factor =
           WStar = cfg.Loadings.Clone()
           Pretraining =
             { Loss = FactorLoss.loss
-              Gradient = Some(fun a x -> gradientFor (outer x) a)
+              Gradient = Some sampleGradient
               HessianVector = Some(fun a x e -> hessianVectorFor (outer x) a e)
               Sample = sample cfg }
           Population = Some(population cfg)
