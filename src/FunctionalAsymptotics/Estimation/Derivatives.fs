@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Estimation
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
@@ -45,14 +44,14 @@ module Derivatives =
     let inBasis (f: Matrix<float> -> float) (w: Matrix<float>) (basis: Matrix<float>[]) : float[] * Matrix<float> =
         let n = basis.Length
         let g = basis |> Array.map (directional f w)
-        let h = DenseMatrix.Create(n, n, 0.0)
+        let h = Linalg.zeros n n
         for i in 0 .. n - 1 do
             h.[i, i] <- secondDirectional f w basis.[i]
             for j in 0 .. i - 1 do
                 let v = (secondDirectional f w (basis.[i] + basis.[j]) - secondDirectional f w (basis.[i] - basis.[j])) / 4.0
                 h.[i, j] <- v
                 h.[j, i] <- v
-        g, h :> Matrix<float>
+        g, h
 
     /// The per-sample score and Hessian of the pre-training loss in an orthonormal basis `B` at `w`:
     /// `B^T nabla l(w; z)` and `B^T nabla^2 l(w; z) B`. Analytic derivatives are used when the loss has
@@ -64,7 +63,7 @@ module Derivatives =
         | _ ->
             let g = ModelSpec.gradient loss w z
             let n = basis.Length
-            let h = DenseMatrix.Create(n, n, 0.0)
+            let h = Linalg.zeros n n
             for j in 0 .. n - 1 do
                 let hv = ModelSpec.hessianVector loss w z basis.[j]
                 for i in 0 .. n - 1 do

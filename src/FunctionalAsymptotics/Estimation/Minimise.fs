@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Estimation
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
@@ -50,7 +49,7 @@ module Minimise =
 
     let private hessianInBasis (objective: Objective) (w: Matrix<float>) (basis: Matrix<float>[]) =
         let n = basis.Length
-        let h = DenseMatrix.Create(n, n, 0.0)
+        let h = Linalg.zeros n n
         for j in 0 .. n - 1 do
             let hv = objective.HessianVector w basis.[j]
             for i in 0 .. n - 1 do
@@ -67,13 +66,13 @@ module Minimise =
         let mutable stalled = false
         while Linalg.norm g > options.GradientTolerance && it < options.MaxIterations && not stalled do
             let basis = GroupAction.horizontalBasis action w
-            let gh = DenseVector(basis |> Array.map (fun b -> Linalg.inner b g))
+            let gh = Linalg.vector (basis |> Array.map (fun b -> Linalg.inner b g))
             let h = hessianInBasis objective w basis
             let lam, _ = Linalg.eigSymDesc h
             let lmin = lam.[lam.Length - 1]
             let scale = max 1e-12 (abs lam.[0])
             let mu = if lmin > 1e-8 * scale then 0.0 else -lmin + 1e-3 * scale
-            let s = (h + DenseMatrix.CreateIdentity(basis.Length) * mu).Solve(-gh)
+            let s = (h + (Linalg.eye basis.Length) * mu).Solve(-gh)
             let dir = basis |> Array.mapi (fun i b -> b * s.[i]) |> Array.reduce (+)
             let slope = gh.DotProduct(s)
             let mutable t = 1.0

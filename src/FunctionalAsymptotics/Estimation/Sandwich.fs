@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Estimation
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
@@ -46,7 +45,7 @@ module Sandwich =
             let bad = [| for i in 0 .. lam.Length - 1 do if lam.[i] <= cut then yield i |]
             if bad.Length > 0 then
                 raise (NotIdentifiableException(toParameterSpace bad, bad |> Array.map (fun i -> lam.[i]), cut))
-            v * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * v.Transpose()
+            v * (Linalg.diag (lam |> Array.map (fun l -> 1.0 / l))) * v.Transpose()
 
     /// Assembles `V_h = H_h^-1 Sigma_h H_h^-1` from the two matrices in the basis.
     let ofMatrices (basis: Matrix<float>[]) (hH: Matrix<float>) (sigmaH: Matrix<float>) : Sandwich =
@@ -59,7 +58,7 @@ module Sandwich =
     /// The symmetric matrix `B^T A B` of a linear map `A` (e.g. a Hessian-vector product) in an orthonormal basis `B`.
     let inBasis (basis: Matrix<float>[]) (apply: Matrix<float> -> Matrix<float>) =
         let n = basis.Length
-        let h = DenseMatrix.Create(n, n, 0.0)
+        let h = Linalg.zeros n n
         for j in 0 .. n - 1 do
             let hv = apply basis.[j]
             for i in 0 .. n - 1 do
@@ -80,11 +79,11 @@ module Sandwich =
     /// Accumulates `H_h` and `Sigma_h` from samples at `w`.
     let private accumulate (loss: PretrainingLoss<'Z>) (w: Matrix<float>) (basis: Matrix<float>[]) (zs: 'Z[]) =
         let n = basis.Length
-        let hH = DenseMatrix.Create(n, n, 0.0)
-        let sH = DenseMatrix.Create(n, n, 0.0)
+        let hH = Linalg.zeros n n
+        let sH = Linalg.zeros n n
         for z in zs do
             let g = ModelSpec.gradient loss w z
-            let gh = DenseVector(basis |> Array.map (fun b -> Linalg.inner b g))
+            let gh = Linalg.vector (basis |> Array.map (fun b -> Linalg.inner b g))
             sH.Add(gh.OuterProduct gh, sH)
             for j in 0 .. n - 1 do
                 let hv = ModelSpec.hessianVector loss w z basis.[j]
@@ -114,11 +113,11 @@ module Sandwich =
         let vs = parts |> Array.map (fun (h, s) -> (ofMatrices basis ((hTotal - h) / (b - 1.0)) ((sTotal - s) / (b - 1.0))).Covariance)
         let n = basis.Length
         let se =
-            DenseMatrix.Create(n, n, fun i j ->
+            Linalg.init n n (fun i j ->
                 let xs = vs |> Array.map (fun v -> v.[i, j])
                 let m = Array.average xs
                 sqrt ((b - 1.0) / b * (xs |> Array.sumBy (fun x -> (x - m) * (x - m)))))
-        { whole with StandardError = Some(se :> Matrix<float>) }
+        { whole with StandardError = Some se }
 
     /// Form 3: the plug-in estimate from a data set at a fitted point `wHat` (an empirical minimiser):
     /// empirical Hessian and empirical score second moment on `Hor(wHat)`.

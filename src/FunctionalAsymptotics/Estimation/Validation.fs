@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Estimation
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
@@ -73,7 +72,7 @@ module Validation =
         | Sampled r -> r.Sample
         | LinearGaussian r ->
             let s = Linalg.sqrtPsd r.DownstreamCovariance
-            fun rng -> (s * DenseVector(Linalg.randnVector rng s.ColumnCount)).ToArray()
+            fun rng -> (s * (Linalg.vector (Linalg.randnVector rng s.ColumnCount))).ToArray()
 
     /// Shapes, before any computation: `w*` against the group action's point shape, `theta*` against the
     /// feature dimension `p`, the feature map, its differential and the downstream covariance against each

@@ -1,7 +1,6 @@
 namespace FunctionalAsymptotics.Geometry
 
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The manifold `M_{d,k}` of rank-k positive semi-definite d x d matrices, embedded in the symmetric
@@ -22,7 +21,7 @@ module FixedRankPsd =
     /// The Moore–Penrose pseudo-inverse `X^+ = U Lambda^-1 U^T` of a point.
     let pseudoInverse (k: int) (x: Matrix<float>) : Matrix<float> =
         let u, lam = factor k x
-        u * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * u.Transpose()
+        u * (Linalg.diag (lam |> Array.map (fun l -> 1.0 / l))) * u.Transpose()
 
     /// Relative tolerance under which the k-th eigenvalue counts as zero (rank deficiency).
     let rankTolerance = 1e-10
@@ -61,7 +60,7 @@ module FixedRankPsd =
             let u, lam = basis x
             let pp = Linalg.eye d - u * u.Transpose()
             let nperp = pp * Linalg.sym nAmb * pp
-            let xplus = u * DenseMatrix.OfDiagonalArray(lam |> Array.map (fun l -> 1.0 / l)) * u.Transpose()
+            let xplus = u * (Linalg.diag (lam |> Array.map (fun l -> 1.0 / l))) * u.Transpose()
             let t = nperp * z * xplus
             t + t.Transpose()
         let retract (x: Matrix<float>) (v: Matrix<float>) =
@@ -102,5 +101,5 @@ module FixedRankPsd =
                 // Eigenvalues in [0.5, 2.5]: well conditioned, so that Lambda^-1 stays moderate.
                 let u = Linalg.randomStiefel rng d k
                 let lam = Array.init k (fun _ -> 0.5 + 2.0 * rng.NextDouble())
-                Linalg.sym (u * DenseMatrix.OfDiagonalArray lam * u.Transpose())
+                Linalg.sym (u * Linalg.diag lam * u.Transpose())
           RandomTangent = fun rng x -> Manifold.randomUnitTangent d d (project x) rng }

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Geometry
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The Grassmann manifold `Gr(n,k)` in the projector representation: `{ P in Sym(n) : P^2 = P, tr P = k }`,
@@ -44,8 +43,8 @@ module Grassmann =
             let q = svd.U.SubMatrix(0, n, 0, k)
             let s = svd.S.ToArray()
             let rt = svd.VT
-            let cosS = DenseMatrix.OfDiagonalArray(s |> Array.map cos)
-            let sinS = DenseMatrix.OfDiagonalArray(s |> Array.map sin)
+            let cosS = Linalg.diag (s |> Array.map cos)
+            let sinS = Linalg.diag (s |> Array.map sin)
             let u1 = u * rt.Transpose() * cosS * rt + q * sinS * rt
             Linalg.sym (u1 * u1.Transpose())
         let exp (p: Matrix<float>) (v: Matrix<float>) =
@@ -58,7 +57,7 @@ module Grassmann =
             let dprime = (w - u * utw) * utw.Inverse()
             let svd = dprime.Svd(true)
             let q = svd.U.SubMatrix(0, n, 0, k)
-            let th = DenseMatrix.OfDiagonalArray(svd.S.ToArray() |> Array.map (fun s -> angle (atan s)))
+            let th = Linalg.diag (svd.S.ToArray() |> Array.map (fun s -> angle (atan s)))
             let delta = q * th * svd.VT
             let v = delta * u.Transpose()
             v + v.Transpose()

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Geometry
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The Stiefel manifold `St(n,k) = { X in R^{n x k} : X^T X = I_k }` with the embedded (Euclidean) metric.
@@ -25,7 +24,7 @@ module Stiefel =
         let exp (x: Matrix<float>) (v: Matrix<float>) =
             let a = x.TransposeThisAndMultiply v
             let s = v.TransposeThisAndMultiply v
-            let blk = DenseMatrix.Create(2 * k, 2 * k, 0.0)
+            let blk = Linalg.zeros (2 * k) (2 * k)
             blk.SetSubMatrix(0, 0, a)
             blk.SetSubMatrix(0, k, -s)
             blk.SetSubMatrix(k, 0, Linalg.eye k)

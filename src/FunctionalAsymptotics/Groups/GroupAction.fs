@@ -97,25 +97,27 @@ module GroupAction =
           RandomElement = fun rng -> Linalg.randomOrthogonal rng k
           ElementResidual = orthogonalResidual k }
 
+    /// The action on transposed points, `g . A = (g . A^T)^T`, with the infinitesimal action and the
+    /// alignment transposed likewise (same group, elements and `rho`).
+    let private onTransposed (name: string) (inner: GroupAction) : GroupAction =
+        { inner with
+            Name = name
+            PointRows = inner.PointCols
+            PointCols = inner.PointRows
+            Act = fun g a -> (inner.Act g (a.Transpose())).Transpose()
+            Infinitesimal = fun xi a -> (inner.Infinitesimal xi (a.Transpose())).Transpose()
+            Align = fun a reference -> inner.Align (a.Transpose()) (reference.Transpose()) }
+
     /// `O(k)` acting on `A in R^{d x k}` from the right (the factor model, paper Section 6.2), written as
     /// the left action `g . A = A g^T`. Features with `psi(x, A Q) = Q^T psi(x, A)` (e.g.
     /// `A^T (I + A A^T)^-1 x`) satisfy `psi(x, g.A) = g psi(x, A)`, so `rho(g) = g`. Infinitesimal action
-    /// `A xi^T = -A xi`; alignment `g* = (U V^T)^T` for `A^T reference = U Sigma V^T`.
+    /// `A xi^T = -A xi`; alignment `g* = (U V^T)^T` for `A^T reference = U Sigma V^T`. It is
+    /// `orthogonalLeft` on `A^T`: `(g A^T)^T = A g^T`, and the alignment of `A^T` to `reference^T` is the
+    /// polar factor of `reference^T A = (A^T reference)^T`.
     let orthogonalRight (d: int) (k: int) : GroupAction =
         positive "d" d
         positive "k" k
-        { Name = sprintf "O(%d) on R^{%dx%d} from the right" k d k
-          PointRows = d
-          PointCols = k
-          ElementSize = k
-          FeatureDimension = k
-          Act = fun g a -> a * g.Transpose()
-          Rho = fun g -> g.Clone()
-          Generators = skewBasis k
-          Infinitesimal = fun xi a -> a * xi.Transpose()
-          Align = fun a reference -> (procrustes (a.TransposeThisAndMultiply reference)).Transpose()
-          RandomElement = fun rng -> Linalg.randomOrthogonal rng k
-          ElementResidual = orthogonalResidual k }
+        onTransposed (sprintf "O(%d) on R^{%dx%d} from the right" k d k) (orthogonalLeft k d)
 
     /// A uniformly random permutation matrix (Fisher–Yates).
     let randomPermutation (rng: Random) (k: int) : Matrix<float> =

@@ -22,6 +22,15 @@ module Linalg =
     /// The n x n identity.
     let eye (n: int) : Matrix<float> = DenseMatrix.CreateIdentity n :> Matrix<float>
 
+    /// The dense rows x cols matrix with entries `f i j`.
+    let init (rows: int) (cols: int) (f: int -> int -> float) : Matrix<float> = DenseMatrix.Create(rows, cols, fun i j -> f i j) :> Matrix<float>
+
+    /// The diagonal matrix `diag(xs)`, dense.
+    let diag (xs: float[]) : Matrix<float> = DenseMatrix.OfDiagonalArray xs :> Matrix<float>
+
+    /// A dense vector over `xs` (it shares the array: no copy).
+    let vector (xs: float[]) : Vector<float> = DenseVector(xs) :> Vector<float>
+
     /// A dense copy of a 2-D array.
     let ofArray2 (a: float[,]) : Matrix<float> = DenseMatrix.OfArray a :> Matrix<float>
 

@@ -1,7 +1,6 @@
 namespace FunctionalAsymptotics.Models
 
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The factor model (paper Section 6.2, Appendix I, eq. (I.3); docs/case-studies.md §2): parameter
@@ -16,7 +15,7 @@ module FactorLoss =
         Check.sameLength "z" d z.Length
         let s = Linalg.eye d + a * a.Transpose()
         let chol = s.Cholesky()
-        let zv = DenseVector(z)
+        let zv = Linalg.vector z
         0.5 * (chol.DeterminantLn + zv.DotProduct(chol.Solve(zv)))
 
     /// Features `psi(x, A) = A^T (I + A A^T)^-1 x in R^k` (the posterior mean of `h`); `psi(x, A Q) = Q^T psi(x, A)`.
@@ -24,7 +23,7 @@ module FactorLoss =
         let d = a.RowCount
         Check.sameLength "x" d x.Length
         let s = Linalg.eye d + a * a.Transpose()
-        (a.Transpose() * s.Cholesky().Solve(DenseVector(x))).ToArray()
+        (a.Transpose() * s.Cholesky().Solve((Linalg.vector x))).ToArray()
 
     /// Population loss for `E[z z^T] = Sigma`: `(1/2) [log det S + tr(S^-1 Sigma)]`, `S = I + A A^T`.
     let populationLoss (sigma: Matrix<float>) (a: Matrix<float>) : float =

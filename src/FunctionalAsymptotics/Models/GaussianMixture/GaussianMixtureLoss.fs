@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Models
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The Gaussian mixture with subspace-aware gating (paper Section 6.3, eqs. (6.3)–(6.4); Appendix J;
@@ -20,7 +19,7 @@ module GaussianMixtureLoss =
     let loss (u: Matrix<float>) (z: float[]) : float =
         let d, kBlocks = u.RowCount, u.ColumnCount
         Check.sameLength "z" d z.Length
-        let zv = DenseVector(z)
+        let zv = Linalg.vector z
         let logs = Array.init kBlocks (fun i -> let r = zv - u.Column(i) in -0.5 * r.DotProduct(r))
         -(logSumExp logs - log (float kBlocks) - 0.5 * float d * log (2.0 * Math.PI))
 

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Models
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// Linear spectral contrastive pre-training (paper Section 6.1, eq. (6.2); Appendix H; docs/case-studies.md §1).
@@ -10,7 +9,7 @@ open FunctionalAsymptotics
 [<RequireQualifiedAccess>]
 module SpectralLoss =
 
-    let private av (a: Matrix<float>) (x: float[]) = a * DenseVector(x)
+    let private av (a: Matrix<float>) (x: float[]) = a * (Linalg.vector x)
 
     /// Per-sample loss (6.2): `l(A; x, x+, x-) = -2 <A x, A x+> + <A x, A x->^2`.
     let loss (a: Matrix<float>) (x: float[]) (xPlus: float[]) (xMinus: float[]) : float =
