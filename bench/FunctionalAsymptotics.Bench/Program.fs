@@ -171,7 +171,30 @@ type HorizontalRouteBenchmarks() =
     [<Benchmark>]
     member _.Horizontal() = run ()
 
+/// The Monte Carlo route at real dimensions (`Model.monteCarloLaw` on the spectral model, issue 12): the
+/// solves, then 20000 pre-training samples projected on the `r` solutions (seed 1, validation off).
+type MonteCarloRouteBenchmarks() =
+    let mutable run : unit -> float = fun () -> 0.0
+    /// `spectral-d-k`.
+    [<Params("spectral-50-4", "spectral-100-10", "spectral-200-10")>]
+    member val Case = "spectral-50-4" with get, set
+
+    /// Builds the model of the case.
+    [<GlobalSetup>]
+    member this.Setup() =
+        let parts = this.Case.Split('-')
+        let model = SpectralModel.create (Spectral.defaultConfig (int parts.[1]) (int parts.[2]) 1.0)
+        let options =
+            { FunctionalAsymptotics.Asymptotics.SpecLaw.defaultOptions with
+                Samples = 20000
+                Validation = { FunctionalAsymptotics.Estimation.Validation.defaultOptions with Enabled = false } }
+        run <- fun () -> (Model.monteCarloLaw options ignore model).PretrainMean.Value
+
+    /// The whole Monte Carlo route (`E||L(Z)||^2` with its standard error and the weights).
+    [<Benchmark>]
+    member _.MonteCarlo() = run ()
+
 [<EntryPoint>]
 let main argv =
-    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks>; typeof<KernelThroughput.KernelThroughputBench> |]).Run(argv, inProcessShort) |> ignore
+    BenchmarkSwitcher.FromTypes([| typeof<CdfBenchmarks>; typeof<MixedSignCdfBenchmarks>; typeof<SamplingBenchmarks>; typeof<MixtureKernelBench>; typeof<HorizontalRouteBenchmarks>; typeof<MonteCarloRouteBenchmarks>; typeof<KernelThroughput.KernelThroughputBench> |]).Run(argv, inProcessShort) |> ignore
     0

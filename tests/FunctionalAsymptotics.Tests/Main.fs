@@ -44,6 +44,7 @@ let allTests =
         Asymptotics.TwoStageTests.tests
         Asymptotics.TwoStageTests.pushForwardTests
         Asymptotics.LowRankRouteTests.tests
+        Asymptotics.LowRankMonteCarloTests.tests
         Asymptotics.SimulationTests.tests
         Simulation.SimulationTests.tests
         Simulation.StoreTests.tests

@@ -21,6 +21,10 @@ type FactorArgs =
     | [<Mandatory; Unique>] Alpha of alpha: string
     | [<Unique>] Route of string
     | [<Unique>] Compare
+    | [<Unique>] Samples of samples: int
+    | [<Unique>] Rel_Error of target: string
+    | [<Unique>] Max_Samples of samples: int
+    | [<Unique>] Mc_Seed of seed: int
     | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
@@ -33,8 +37,12 @@ type FactorArgs =
             | Beta_Star _ -> "beta* as b1,b2,..,bk (default: all ones)."
             | Sigma_Nu2 _ -> "variance of nu; sigma^2 = sigma_nu^2 + beta*^T (I + A*^T A*)^-1 beta* is derived."
             | Alpha _ -> "alpha = m / n > 0."
-            | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.4) or paper (printed Cor. 6.4)."
-            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Route _ -> "horizontal (default), descriptor, monte-carlo (score covariance by seeded sampling, with its standard error), closed (corrected Cor. 6.4) or paper (printed Cor. 6.4)."
+            | Compare -> "also run the other routes and print how far their weights (for --route monte-carlo: their E||L(Z)||^2, in standard errors) are from the reported route (routes too slow at this size are named, not run)."
+            | Samples _ -> "with --route monte-carlo: pre-training samples (the initial sample with --rel-error; default 20000)."
+            | Rel_Error _ -> "with --route monte-carlo: grow the sample until the relative standard error of E||L(Z)||^2 is at most this (e.g. 0.01)."
+            | Max_Samples _ -> "with --route monte-carlo: the cap of the growing sample (default 1000000; exit 1 if the target is not met by then)."
+            | Mc_Seed _ -> "with --route monte-carlo: seed of the pre-training samples (default 1)."
             | Quiet -> "no progress lines on stderr."
             | Json -> "print one JSON object (no progress lines)."
 
@@ -77,9 +85,17 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<FactorArgs
     let route = args.GetResult(Route, "horizontal")
     let model = FactorModel.create cfg
     let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
-    // Each route at unit scale (`Factor.atUnitScale`: beta* divided by a power of two, the weights scaled back).
+    let mcOptions = monteCarloOptions route (args.TryGetResult Samples) (args.TryGetResult Rel_Error) (args.TryGetResult Max_Samples) (args.TryGetResult Mc_Seed)
+    // Each route at unit scale (`Factor.unitScale`: beta* divided by a power of two, the weights and the
+    // standard error scaled back by `Factor.scaleBack`).
+    let scaled, c2 = Factor.unitScale cfg
+    let unitModel = FactorModel.create scaled
     present out err options "factor" inputs alpha route model (fun progress r ->
-        cfg |> Factor.atUnitScale (fun scaled -> (Model.lawWith CancellationToken.None progress r (FactorModel.create scaled)).Summary))
+        if r = monteCarloRoute then
+            let law = RouteLaw.ofMonteCarlo (Model.monteCarloLaw mcOptions progress unitModel)
+            { Summary = Factor.scaleBack cfg c2 law.Summary
+              MonteCarlo = law.MonteCarlo |> Option.map (fun mc -> { mc with StandardError = mc.StandardError * c2 }) }
+        else RouteLaw.exact (Factor.scaleBack cfg c2 (Model.lawWith CancellationToken.None progress r unitModel).Summary))
 
 /// Runs `fa factor ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

@@ -16,6 +16,10 @@ type SpectralArgs =
     | [<Mandatory; Unique>] Sigma2 of sigma2: string
     | [<Unique>] Route of string
     | [<Unique>] Compare
+    | [<Unique>] Samples of samples: int
+    | [<Unique>] Rel_Error of target: string
+    | [<Unique>] Max_Samples of samples: int
+    | [<Unique>] Mc_Seed of seed: int
     | [<Unique>] Quiet
     | [<Unique>] Json
     interface IArgParserTemplate with
@@ -25,8 +29,12 @@ type SpectralArgs =
             | K _ -> "representation dimension k, 1 <= k < d (beta* = 1)."
             | Alpha _ -> "alpha = m / n > 0."
             | Sigma2 _ -> "downstream noise variance sigma^2 >= 0."
-            | Route _ -> "horizontal (default), descriptor, closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
-            | Compare -> "also run the other routes and print how far their weights are from the reported route (routes too slow at this size are named, not run)."
+            | Route _ -> "horizontal (default), descriptor, monte-carlo (score covariance by seeded sampling, with its standard error), closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
+            | Compare -> "also run the other routes and print how far their weights (for --route monte-carlo: their E||L(Z)||^2, in standard errors) are from the reported route (routes too slow at this size are named, not run)."
+            | Samples _ -> "with --route monte-carlo: pre-training samples (the initial sample with --rel-error; default 20000)."
+            | Rel_Error _ -> "with --route monte-carlo: grow the sample until the relative standard error of E||L(Z)||^2 is at most this (e.g. 0.01)."
+            | Max_Samples _ -> "with --route monte-carlo: the cap of the growing sample (default 1000000; exit 1 if the target is not met by then)."
+            | Mc_Seed _ -> "with --route monte-carlo: seed of the pre-training samples (default 1)."
             | Quiet -> "no progress lines on stderr."
             | Json -> "print one JSON object (no progress lines)."
 
@@ -42,7 +50,10 @@ let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralAr
     let inputs = sprintf "--d %d --k %d --alpha %s --sigma2 %s" d k (format alpha) (format sigma2)
     let model = SpectralModel.create cfg
     let options = { Json = args.Contains Json; Quiet = args.Contains Quiet; Compare = args.Contains Compare }
-    present out err options "spectral" inputs alpha route model (fun progress r -> (Model.lawWith CancellationToken.None progress r model).Summary)
+    let mcOptions = monteCarloOptions route (args.TryGetResult Samples) (args.TryGetResult Rel_Error) (args.TryGetResult Max_Samples) (args.TryGetResult Mc_Seed)
+    present out err options "spectral" inputs alpha route model (fun progress r ->
+        if r = monteCarloRoute then RouteLaw.ofMonteCarlo (Model.monteCarloLaw mcOptions progress model)
+        else RouteLaw.exact (Model.lawWith CancellationToken.None progress r model).Summary)
 
 /// Runs `fa spectral ARGS` (exit 0 success, 2 bad input, 1 computation failure; `Common.handle`).
 let run (out: TextWriter) (err: TextWriter) (argv: string[]) : int =

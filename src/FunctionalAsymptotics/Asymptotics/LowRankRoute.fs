@@ -22,6 +22,23 @@ type LowRankSolution =
       /// Ritz estimate of the condition number of the block-Jacobi-preconditioned horizontal Hessian.
       ConditionEstimate: float }
 
+/// The solves of the matrix-free horizontal route (see `LowRankRoute.trySolve`): everything before the
+/// score second moments.
+type LowRankSolves =
+    { /// `d_eff = rank Sigma(w*)`.
+      DEff: int
+      /// `d_base` (docs/theory.md section 4).
+      DBase: int
+      /// The columns of `X = H_h^-1 R^T` as parameter-space directions (r of them), with `G = R^T R` on
+      /// `Hor(w*)`: the weights are the eigenvalues of `X^T Sigma X` (`Sigma` the score second moments).
+      Solutions: Matrix<float>[]
+      /// The most conjugate-gradient iterations one solve needed.
+      Iterations: int
+      /// Ritz estimate of the condition number of the block-Jacobi-preconditioned horizontal Hessian.
+      ConditionEstimate: float
+      /// The largest diagonal entry of the horizontal Hessian (a lower bound on its largest eigenvalue).
+      HessianScale: float }
+
 /// The horizontal-lift route of Theorem 5.1 at real dimensions (issue 12), for a linear-Gaussian
 /// representation with closed-form population moments. The weights are the eigenvalues of
 /// `V_h^1/2 G V_h^1/2`; `G` has rank `r <= d - d_eff`, `G = R^T R` with `R = Q^T S K^T P_Hor` (`S =
@@ -68,7 +85,7 @@ module LowRankRoute =
     let mutable private singleThreadUsers = 0
     let mutable private savedParallelism = 1
 
-    let private withSingleThreadedMathNet (f: unit -> 'T) : 'T =
+    let internal withSingleThreadedMathNet (f: unit -> 'T) : 'T =
         lock singleThreadGate (fun () ->
             if singleThreadUsers = 0 then
                 savedParallelism <- MathNet.Numerics.Control.MaxDegreeOfParallelism
@@ -139,12 +156,13 @@ module LowRankRoute =
                 raise (ConvergenceException("conjugate gradients on the horizontal Hessian", it, res / bnorm, solverTolerance))
             x, it, ritzRange alphas betas
 
-    /// The route, or `None` when it does not apply: a sampled representation, no closed-form population
-    /// moments, or a singular `Sigma(w*)` (then null directions may be activated and the dense route with
-    /// its irregular-case check is used). `progress` receives short status lines; once `cancel` is set the
-    /// route stops at its next step or solve with `OperationCanceledException`. Raises
-    /// `NotIdentifiableException` if `H_h` is singular (no offending directions are computed here).
-    let tryCompute (cancel: CancellationToken) (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolution option =
+    /// The solves `X = H_h^-1 R^T` (steps 1-2 of the route, docs/two-stage-engine.md), or `None` when the
+    /// route does not apply: a sampled representation, no closed-form population Hessian-vector product, or a
+    /// singular `Sigma(w*)` (then null directions may be activated and the dense route with its
+    /// irregular-case check is used). `progress` receives short status lines; once `cancel` is set it stops
+    /// at its next step or solve with `OperationCanceledException`. Raises `NotIdentifiableException` if
+    /// `H_h` is singular (no offending directions are computed here).
+    let trySolve (cancel: CancellationToken) (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolves option =
         let progress (line: string) =
             cancel.ThrowIfCancellationRequested()
             progress line
@@ -237,13 +255,24 @@ module LowRankRoute =
                       // A solve's own exception (cancellation included) is raised as itself.
                       Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions.[0]).Throw()
                       Unchecked.defaultof<_>
-                let dirs = solutions |> Array.map (fun (x, _, _) -> Linalg.ofColumnMajor rows cols (x.ToArray()))
-                progress (sprintf "score second moments among %d directions" r)
-                let projected = Linalg.sym (pop.ScoreCovariance w dirs)
                 Some
                     { DEff = dEff
                       DBase = dBase
-                      Projected = projected
+                      Solutions = solutions |> Array.map (fun (x, _, _) -> Linalg.ofColumnMajor rows cols (x.ToArray()))
                       Iterations = if r = 0 then 0 else solutions |> Array.map (fun (_, it, _) -> it) |> Array.max
-                      ConditionEstimate = hi / lo }
+                      ConditionEstimate = hi / lo
+                      HessianScale = top }
         | _ -> None
+
+    /// The route, or `None` when it does not apply (`trySolve`): the solves, then the exact score second
+    /// moments among the `r` solutions (`PopulationMoments.ScoreCovariance`). Exceptions as `trySolve`.
+    let tryCompute (cancel: CancellationToken) (progress: string -> unit) (spec: ModelSpec<'Z>) : LowRankSolution option =
+        trySolve cancel progress spec
+        |> Option.map (fun sol ->
+            cancel.ThrowIfCancellationRequested()
+            progress (sprintf "score second moments among %d directions" sol.Solutions.Length)
+            { DEff = sol.DEff
+              DBase = sol.DBase
+              Projected = Linalg.sym (spec.Population.Value.ScoreCovariance spec.WStar sol.Solutions)
+              Iterations = sol.Iterations
+              ConditionEstimate = sol.ConditionEstimate })

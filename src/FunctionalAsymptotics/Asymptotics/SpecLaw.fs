@@ -129,14 +129,14 @@ module SpecLaw =
         let n = Array.sum counts
         if leave < 0 then tot / float n else (tot - sums.[leave]) / float (n - counts.[leave])
 
-    let private jackknife (confidence: float) (value: float) (replicates: float[]) =
+    let internal jackknife (confidence: float) (value: float) (replicates: float[]) =
         let b = float replicates.Length
         let m = Array.average replicates
         let se = sqrt ((b - 1.0) / b * (replicates |> Array.sumBy (fun r -> (r - m) * (r - m))))
         let t = MathNet.Numerics.Distributions.StudentT.InvCDF(0.0, 1.0, b - 1.0, 0.5 + confidence / 2.0)
         { Value = value; StandardError = se; Lower = value - t * se; Upper = value + t * se }
 
-    let private checkOptions (o: MonteCarloLawOptions) =
+    let internal checkOptions (o: MonteCarloLawOptions) =
         if o.Batches < 2 then Check.fail "Batches" (sprintf "must be >= 2, got %d" o.Batches)
         if o.Samples < o.Batches then Check.fail "Samples" (sprintf "must be >= Batches = %d, got %d" o.Batches o.Samples)
         if o.MaxSamples < o.Samples then Check.fail "MaxSamples" (sprintf "must be >= Samples = %d, got %d" o.Samples o.MaxSamples)
@@ -149,6 +149,62 @@ module SpecLaw =
         | None -> ()
         for p in o.Probabilities do
             if not (p > 0.0 && p < 1.0) then Check.fail "Probabilities" (sprintf "must lie in (0, 1), got %g" p)
+
+    /// The sequential sample of `monteCarlo`: with `TargetRelativeError`, grows the sample (`drawTo`, by the
+    /// factor `1.2 (se / target)^2` clamped to [1.25, 16]) until the relative standard error of
+    /// `meanEstimate ()` meets the target, or raises `ConvergenceException` at `MaxSamples`. Returns the
+    /// final estimate of `E||L(Z)||^2`.
+    let internal growToTarget (options: MonteCarloLawOptions) (drawn: unit -> int) (drawTo: int -> unit) (meanEstimate: unit -> Estimate) : Estimate =
+        let mutable meanEst = meanEstimate ()
+        match options.TargetRelativeError with
+        | Some target ->
+            let rel (e: Estimate) = if e.Value = 0.0 then Double.PositiveInfinity else e.StandardError / abs e.Value
+            while rel meanEst > target && drawn () < options.MaxSamples do
+                let ratio = rel meanEst / target
+                // The standard error falls like 1/sqrt(N): ratio^2 is the growth needed; 20% margin, at least
+                // 25% and at most 16-fold per step.
+                let next = float (drawn ()) * (1.2 * ratio * ratio |> max 1.25 |> min 16.0)
+                drawTo (int (min (float options.MaxSamples) next))
+                meanEst <- meanEstimate ()
+            if rel meanEst > target then
+                raise (ConvergenceException("Monte Carlo law (relative standard error of E||L(Z)||^2)", drawn (), rel meanEst, target))
+        | None -> ()
+        meanEst
+
+    /// The law of `monteCarlo` from its pooled summary, the weights of the leave-one-batch-out replicates
+    /// (`replicateWeights i`, batch `i` left out), the sample size, the estimate of `E||L(Z)||^2` and the
+    /// validation report: jackknife error bars of the weights, `alpha_0` and the quantiles of `E_alpha`.
+    let internal assemble (options: MonteCarloLawOptions) (summary: AsymptoticSummary) (replicateWeights: int -> float[])
+                          (drawn: int) (meanEst: Estimate) (validation: ValidationReport option) : MonteCarloLaw =
+        let weights = summary.Weights
+        let repWeights =
+            Array.init options.Batches (fun i ->
+                let r = replicateWeights i
+                Array.init weights.Length (fun j -> if j < r.Length then r.[j] else 0.0))
+        let alpha0 =
+            match AsymptoticSummary.alpha0 summary with
+            | None -> None
+            | Some a ->
+                let factor = a / AsymptoticSummary.pretrainMean summary
+                Some(jackknife options.Confidence a (repWeights |> Array.map (fun r -> factor * Array.sum r)))
+        let quantiles =
+            match options.Alpha with
+            | None -> [||]
+            | Some alpha ->
+                let lawOf (wts: float[]) = LimitLaw.create summary.Sigma2 summary.DEff alpha (wts |> Array.filter (fun x -> x > 0.0))
+                let point = lawOf weights
+                let reps = repWeights |> Array.map lawOf
+                options.Probabilities |> Array.map (fun pr ->
+                    { Probability = pr
+                      Estimate = jackknife options.Confidence (LimitLaw.quantile point pr) (reps |> Array.map (fun l -> LimitLaw.quantile l pr)) })
+        { Summary = summary
+          Samples = drawn
+          Batches = options.Batches
+          Weights = Array.init weights.Length (fun j -> jackknife options.Confidence weights.[j] (repWeights |> Array.map (fun r -> r.[j])))
+          PretrainMean = meanEst
+          Alpha0 = alpha0
+          Quantiles = quantiles
+          Validation = validation }
 
     /// The law by seeded Monte Carlo (docs/your-own-model.md). Pre-training samples `z_1, z_2, ...` from
     /// `Random(Seed)` (common random numbers: the same seed gives the same samples for any model) are
@@ -250,25 +306,8 @@ module SpecLaw =
                     if zero.Length > 0 then
                         raise (NotIdentifiableException(eigenDirections basis vecs zero, zero |> Array.map (fun i -> lam.[i]), flat))
                 Some(gradNorm, threshold, se, lam, lamMinSe)
-        let mutable meanEst = meanEstimate ()
-        match options.TargetRelativeError with
-        | Some target ->
-            let rel (e: Estimate) = if e.Value = 0.0 then Double.PositiveInfinity else e.StandardError / abs e.Value
-            while rel meanEst > target && drawn < options.MaxSamples do
-                let ratio = rel meanEst / target
-                // The standard error falls like 1/sqrt(N): ratio^2 is the growth needed; 20% margin, at least
-                // 25% and at most 16-fold per step.
-                let next = float drawn * (1.2 * ratio * ratio |> max 1.25 |> min 16.0)
-                drawTo (int (min (float options.MaxSamples) next))
-                meanEst <- meanEstimate ()
-            if rel meanEst > target then
-                raise (ConvergenceException("Monte Carlo law (relative standard error of E||L(Z)||^2)", drawn, rel meanEst, target))
-        | None -> ()
+        let meanEst = growToTarget options (fun () -> drawn) drawTo meanEstimate
         let sandwich, g, weights = weightsAt -1
-        let repWeights =
-            replicates (fun i ->
-                let _, _, r = weightsAt i
-                Array.init weights.Length (fun j -> if j < r.Length then r.[j] else 0.0))
         let summary =
             { Route = "horizontal (Monte Carlo)"
               DEff = TwoStage.effectiveDimension spec.Representation w
@@ -277,32 +316,10 @@ module SpecLaw =
               Gram = g
               Covariance = sandwich.Covariance
               Weights = weights }
-        let alpha0 =
-            match AsymptoticSummary.alpha0 summary with
-            | None -> None
-            | Some a ->
-                let factor = a / AsymptoticSummary.pretrainMean summary
-                Some(jackknife options.Confidence a (repWeights |> Array.map (fun r -> factor * Array.sum r)))
-        let quantiles =
-            match options.Alpha with
-            | None -> [||]
-            | Some alpha ->
-                let lawOf (wts: float[]) = LimitLaw.create spec.Sigma2 summary.DEff alpha (wts |> Array.filter (fun x -> x > 0.0))
-                let point = lawOf weights
-                let reps = repWeights |> Array.map lawOf
-                options.Probabilities |> Array.map (fun pr ->
-                    { Probability = pr
-                      Estimate = jackknife options.Confidence (LimitLaw.quantile point pr) (reps |> Array.map (fun l -> LimitLaw.quantile l pr)) })
-        { Summary = summary
-          Samples = drawn
-          Batches = bCount
-          Weights = Array.init weights.Length (fun j -> jackknife options.Confidence weights.[j] (repWeights |> Array.map (fun r -> r.[j])))
-          PretrainMean = meanEst
-          Alpha0 = alpha0
-          Quantiles = quantiles
-          Validation =
+        let validation =
             match specChecks, pointChecks with
             | Some (inv, eqv, ders), Some (gn, th, se, lam, lse) ->
                 Some { Invariance = inv; Equivariance = eqv; Derivatives = ders; GradientNorm = gn; GradientThreshold = th
                        GradientStandardError = se; HessianEigenvalues = lam; SmallestEigenvalueStandardError = lse }
-            | _ -> None }
+            | _ -> None
+        assemble options summary (fun i -> let _, _, r = weightsAt i in r) drawn meanEst validation

@@ -123,7 +123,7 @@ module Model =
     /// The routes a model offers, the default first: the specialised providers, `horizontal` when the
     /// specification has closed-form population moments, `descriptor` when there is a descriptor model,
     /// `monte-carlo` (every model: the generic engine by seeded Monte Carlo, validated, with jackknife error
-    /// bars; `SpecLaw.monteCarlo` with `SpecLaw.defaultOptions`), then the closed forms.
+    /// bars; `monteCarloLaw` with `SpecLaw.defaultOptions`), then the closed forms.
     let routes (model: Model<'Z>) : string list =
         [ for name, _ in model.Specialised -> name
           if model.Spec.Population.IsSome then yield horizontalRoute
@@ -131,8 +131,20 @@ module Model =
           yield monteCarloRoute
           for c in model.ClosedForms -> c.Route ]
 
+    /// The generic Monte Carlo law of a model (route `monte-carlo`): at real dimensions
+    /// (`LowRankMonteCarlo.tryEstimate`: a linear-Gaussian representation with non-singular `Sigma(w*)` and a
+    /// closed-form population Hessian-vector product) the score second moments by seeded sampling along the
+    /// `r` solutions `H_h^-1 R^T`; otherwise `SpecLaw.monteCarlo` (score and Hessian by sampling, in an
+    /// explicit horizontal basis). Every number with jackknife error bars; `progress` receives status lines
+    /// (the matrix-free route only).
+    let monteCarloLaw (options: MonteCarloLawOptions) (progress: string -> unit) (model: Model<'Z>) : MonteCarloLaw =
+        match LowRankMonteCarlo.tryEstimate options progress model.Spec with
+        | Some law -> law
+        | None -> SpecLaw.monteCarlo options model.Spec
+
     /// The law by `route` (Theorem 5.1): the exact horizontal-lift route (`TwoStage.horizontalCancellable`),
-    /// the descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`SpecLaw.monteCarlo`),
+    /// the descriptor route (`DescriptorRoute.compute`), the generic Monte Carlo route (`monteCarloLaw` with
+    /// `SpecLaw.defaultOptions`),
     /// a closed form, or a specialised provider. The horizontal and Monte Carlo routes report to `progress`
     /// and stop with `OperationCanceledException` once `cancel` is set. For a new model, `SpecLaw.exact` and `SpecLaw.monteCarlo`
     /// validate the specification first (docs/your-own-model.md); the shipped models are validated by the tests.
@@ -143,7 +155,7 @@ module Model =
         | None, _ when route = horizontalRoute && model.Spec.Population.IsSome -> exact (TwoStage.horizontalCancellable cancel progress model.Spec)
         | None, Some descriptor when route = descriptorRoute -> exact (DescriptorRoute.compute model.Spec descriptor)
         | None, _ when route = monteCarloRoute ->
-            let r = SpecLaw.monteCarlo { SpecLaw.defaultOptions with Cancellation = cancel } model.Spec
+            let r = monteCarloLaw { SpecLaw.defaultOptions with Cancellation = cancel } progress model
             { Summary = r.Summary; PretrainMeanStdErr = r.PretrainMean.StandardError }
         | None, _ ->
             match model.ClosedForms |> List.tryFind (fun c -> c.Route = route) with

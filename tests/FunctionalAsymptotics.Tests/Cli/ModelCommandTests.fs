@@ -54,6 +54,32 @@ let tests =
             let code2, _, err2 = runCommand Spectral.run "--d 60 --k 4 --alpha 1 --sigma2 1 --route descriptor"
             Expect.equal code2 2 "the descriptor route alone: a typed error, exit 2"
             Expect.stringContains err2 "manifold dimension" "says why")
+        testCase "fa spectral --route monte-carlo: estimate, standard error and samples; within 4 standard errors of the closed form" (fun () ->
+            let succeeds (argv: string) =
+                let code, out, _ = runCommand Spectral.run ("--d 8 --k 2 --alpha 1 --sigma2 1 " + argv)
+                Expect.equal code 0 ("exit 0: " + argv)
+                out
+            let root = (JsonDocument.Parse(succeeds "--route monte-carlo --samples 20000 --mc-seed 2 --json")).RootElement
+            Expect.equal (root.GetProperty("route").GetString()) "monte-carlo" "route"
+            Expect.equal (root.GetProperty("samples").GetInt32()) 20000 "samples"
+            Expect.equal (root.GetProperty("batches").GetInt32()) 20 "batches"
+            let est, se = root.GetProperty("pretrainMean").GetDouble(), root.GetProperty("pretrainMeanStdErr").GetDouble()
+            let exact = FunctionalAsymptotics.Models.Spectral.closedWeights (FunctionalAsymptotics.Models.Spectral.defaultConfig 8 2 1.0) |> Array.sum
+            Expect.isLessThan (abs (est - exact)) (4.0 * se) (sprintf "%g +- %g vs %g" est se exact)
+            let table = succeeds "--route monte-carlo --samples 20000 --mc-seed 2 --compare"
+            for text in [ "standard error of E||L(Z)||^2"; "Routes (E||L(Z)||^2 compared with the Monte Carlo estimate)"; "Note: route 'paper' is" ] do
+                Expect.stringContains table text "the standard error, the comparison in standard errors, the printed corollary far off"
+            Expect.isFalse (table.Contains "Note: route 'closed'") "the corrected closed form is within 3 standard errors"
+            Expect.stringContains (succeeds "--compare") "not run: a Monte Carlo estimate" "an exact report names the Monte Carlo route, not run")
+        testCase "fa factor --route monte-carlo: within 4 standard errors of the horizontal route (unit scale, scaled back)" (fun () ->
+            let get route extra =
+                let code, out, _ = runCommand Factor.run (sprintf "--d 8 --k 2 --seed 1 --beta-star 3,-2 --sigma-nu2 1 --alpha 1 --route %s %s --json" route extra)
+                Expect.equal code 0 "exit 0"
+                (JsonDocument.Parse out).RootElement
+            let mc = get "monte-carlo" "--samples 20000"
+            let exact = (get "horizontal" "").GetProperty("pretrainMean").GetDouble()
+            let est, se = mc.GetProperty("pretrainMean").GetDouble(), mc.GetProperty("pretrainMeanStdErr").GetDouble()
+            Expect.isLessThan (abs (est - exact)) (4.0 * se) (sprintf "%g +- %g vs %g" est se exact))
         testCase "fa factor: a loadings CSV and the seeded generator" (fun () ->
             let path = Path.Combine(Path.GetTempPath(), sprintf "fa-loadings-%d.csv" Environment.ProcessId)
             File.WriteAllLines(path, [| "2,0"; "0,1"; "0,0"; "0,0"; "0,0"; "0,0" |])
@@ -78,6 +104,9 @@ let tests =
                   Spectral.run, "--d 6 --k 2 --alpha 0 --sigma2 1"
                   Spectral.run, "--d 6 --k 2 --alpha 1 --sigma2 1 --route nope"
                   Spectral.run, "--d 6 --alpha 1 --sigma2 1"
+                  Spectral.run, "--d 6 --k 2 --alpha 1 --sigma2 1 --samples 5000"
+                  Spectral.run, "--d 6 --k 2 --alpha 1 --sigma2 1 --route monte-carlo --rel-error 0"
+                  Spectral.run, "--d 6 --k 2 --alpha 1 --sigma2 1 --route monte-carlo --samples 5"
                   Factor.run, "--loadings /no/such/file.csv --sigma-nu2 1 --alpha 1"
                   Factor.run, "--d 8 --k 2 --seed 1 --beta-star 1,2,3 --sigma-nu2 1 --alpha 1"
                   Factor.run, "--d 8 --k 2 --sigma-nu2 1 --alpha 1" ] do

@@ -111,6 +111,15 @@ module Factor =
 
     let private outer (x: float[]) = let v = DenseVector(x) in v.OuterProduct v
 
+    /// The per-sample gradient `gradientFor (x x^T) A = S^-1 A - (S^-1 x)(x^T S^-1 A)` in rank-one form with
+    /// `S^-1` by Woodbury (`O(d k^2)`, no d x d matrix): what the Monte Carlo route evaluates per sample.
+    let sampleGradient (a: Matrix<float>) (x: float[]) : Matrix<float> =
+        Check.sameLength "x" a.RowCount x.Length
+        let sinv = woodburySolve a
+        let sa = sinv a
+        let sx = sinv (Linalg.column x)
+        sa - sx * (Linalg.column x).TransposeThisAndMultiply sa
+
     /// Exact population moments at any `A` under the true law `x ~ N(0, S*)`: gradient and Hessian of the
     /// Gaussian NLL (I.3), and the score covariance by Isserlis with `x = S*^{1/2} xi`:
     /// `<nabla l, E> = (1/2) tr(S^-1 dS) - (1/2) xi^T S*^{1/2} S^-1 dS S^-1 S*^{1/2} xi`.
@@ -158,7 +167,7 @@ module Factor =
           WStar = cfg.Loadings.Clone()
           Pretraining =
             { Loss = FactorLoss.loss
-              Gradient = Some(fun a x -> gradientFor (outer x) a)
+              Gradient = Some sampleGradient
               HessianVector = Some(fun a x e -> hessianVectorFor (outer x) a e)
               Sample = sample cfg }
           Population = Some(population cfg)
@@ -217,6 +226,24 @@ module Factor =
         let w = Array.init k (fun i -> v.[i] * v.[i] / (1.0 + lam.[i])) |> Array.sum
         Array.create (d - k) w
 
+    /// The rescaling of `atUnitScale`: the problem at unit size (`beta* / c`, `sigma_nu^2 = 0`) and the
+    /// factor `c^2` (1 when `beta* = 0`), `c` the power of two nearest `max_j |beta*_j|`.
+    let unitScale (cfg: FactorConfig) : FactorConfig * float =
+        validate cfg
+        let size = cfg.Beta |> Array.fold (fun m b -> max m (abs b)) 0.0
+        if size = 0.0 then cfg, 1.0
+        else
+            let c = Math.ScaleB(1.0, Math.ILogB size)
+            { cfg with Beta = cfg.Beta |> Array.map (fun b -> b / c); SigmaNu2 = 0.0 }, c * c
+
+    /// A summary of the unit-size problem of `unitScale` scaled back to `cfg`: weights and Gram times `c2`,
+    /// `sigma^2 = sigma2 cfg` (a Monte Carlo standard error of `E||L(Z)||^2` scales by `c2` as well).
+    let scaleBack (cfg: FactorConfig) (c2: float) (s: AsymptoticSummary) : AsymptoticSummary =
+        { s with
+            Sigma2 = sigma2 cfg
+            Weights = s.Weights |> Array.map (fun w -> w * c2)
+            Gram = s.Gram.Map(fun g -> g * c2) }
+
     /// Computes a summary of the law on the problem rescaled to unit size and scales the result back.
     /// The weights `lambda_j` of `||L(Z)||^2` and the Gram `G` are quadratic in `beta*` and do not involve
     /// `sigma_nu^2` (Theorem 5.1: the noise enters only through `sigma^2 d_eff`), so `summaryOf` runs on
@@ -225,17 +252,8 @@ module Factor =
     /// rescaling is exact in floating point; the routes never form the products of huge (or tiny) `beta*`
     /// entries that overflow (or underflow) inside the eigensolver.
     let atUnitScale (summaryOf: FactorConfig -> AsymptoticSummary) (cfg: FactorConfig) : AsymptoticSummary =
-        validate cfg
-        let size = cfg.Beta |> Array.fold (fun m b -> max m (abs b)) 0.0
-        if size = 0.0 then summaryOf cfg
-        else
-            let c = Math.ScaleB(1.0, Math.ILogB size)
-            let s = summaryOf { cfg with Beta = cfg.Beta |> Array.map (fun b -> b / c); SigmaNu2 = 0.0 }
-            let c2 x = x * c * c
-            { s with
-                Sigma2 = sigma2 cfg
-                Weights = Array.map c2 s.Weights
-                Gram = s.Gram.Map(fun g -> c2 g) }
+        let scaled, c2 = unitScale cfg
+        scaleBack cfg c2 (summaryOf scaled)
 
     /// A closed-form route as an `AsymptoticSummary` (`d_eff = k`, `d_base = d`).
     let closedSummary (route: string) (cfg: FactorConfig) : AsymptoticSummary =

@@ -101,13 +101,22 @@ module Spectral =
 
     let private split (d: int) (z: float[]) = DenseVector(z.[0 .. d - 1]), DenseVector(z.[d .. 2 * d - 1]), DenseVector(z.[2 * d ..])
 
-    /// Per-sample gradient of (6.2): `-2 A (x x+^T + x+ x^T) + 2 (x^T M x-) A (x x-^T + x- x^T)`, `M = A^T A`.
+    /// Per-sample gradient of (6.2): `-2 A (x x+^T + x+ x^T) + 2 (x^T M x-) A (x x-^T + x- x^T)`, `M = A^T A`,
+    /// as the rank-four sum `-2 [(A x) x+^T + (A x+) x^T] + 2 q [(A x) x-^T + (A x-) x^T]`, `q = <A x, A x->`
+    /// (`O(k d)`, no d x d matrix).
     let sampleGradient (a: Matrix<float>) (z: float[]) : Matrix<float> =
-        let x, xp, xm = split a.ColumnCount z
-        let s1 = x.OuterProduct xp + xp.OuterProduct x
-        let s2 = x.OuterProduct xm + xm.OuterProduct x
-        let q2 = (a * x).DotProduct(a * xm)
-        a * s1 * -2.0 + a * s2 * (2.0 * q2)
+        let d = a.ColumnCount
+        let k = a.RowCount
+        Check.sameLength "z" (3 * d) z.Length
+        let x, xp, xm = split d z
+        let ax, axp, axm = (a * x).ToArray(), (a * xp).ToArray(), (a * xm).ToArray()
+        let q2 = Array.fold2 (fun acc u v -> acc + u * v) 0.0 ax axm
+        let out = Array.zeroCreate (k * d)
+        for j in 0 .. d - 1 do
+            let xj, xpj, xmj = z.[j], z.[d + j], z.[2 * d + j]
+            for i in 0 .. k - 1 do
+                out.[i + k * j] <- -2.0 * (ax.[i] * xpj + axp.[i] * xj) + 2.0 * q2 * (ax.[i] * xmj + axm.[i] * xj)
+        DenseMatrix(k, d, out) :> Matrix<float>
 
     /// Per-sample Hessian-vector product: `-2 E S1 + 2 (x^T (E^T A + A^T E) x-) A S2 + 2 q2 E S2`.
     let sampleHessianVector (a: Matrix<float>) (z: float[]) (e: Matrix<float>) : Matrix<float> =
