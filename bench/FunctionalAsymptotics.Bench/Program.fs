@@ -143,7 +143,7 @@ type MixtureKernelBench() =
     [<Benchmark>] member _.SoftmaxReference() = MixtureKernels.SoftmaxInPlaceReference(Span scores)
     [<Benchmark>] member _.AdjointFeatureGradient() = GaussianMixture.adjointGradientIn false adj (ReadOnlySpan z) (Span grad) (Span phi) scratch
 
-/// The matrix-free horizontal route (`TwoStage.horizontal`, issue 12) at real dimensions: the scaling table
+/// The matrix-free horizontal route (`TwoStage.horizontal`) at real dimensions: the scaling table
 /// of docs/two-stage-engine.md. `Case` is `model-d-k`; factor loadings are `Factor.drawLoadings 1 d k`.
 /// Slow cases (seconds each): run with `--warmupCount 1 --iterationCount 3 --strategy Monitoring`; d = 500
 /// exceeds the in-process toolchain's time limit and is timed with the CLI (docs/two-stage-engine.md).
@@ -171,7 +171,7 @@ type HorizontalRouteBenchmarks() =
     [<Benchmark>]
     member _.Horizontal() = run ()
 
-/// The Monte Carlo route at real dimensions (`Model.monteCarloLaw` on the spectral model, issue 12): the
+/// The Monte Carlo route at real dimensions (`Model.monteCarloLaw` on the spectral model): the
 /// solves, then 20000 pre-training samples projected on the `r` solutions (seed 1, validation off).
 type MonteCarloRouteBenchmarks() =
     let mutable run : unit -> float = fun () -> 0.0

@@ -9,7 +9,7 @@ using Conv = FunctionalAsymptotics.CSharp.Geometry.Convert;
 namespace FunctionalAsymptotics.CSharp.Estimation;
 
 /// <summary>
-/// Builds a model specification (issue #4): the pre-training per-sample loss (with optional analytic
+/// Builds a model specification: the pre-training per-sample loss (with optional analytic
 /// gradient and Hessian-vector product; finite differences with Richardson extrapolation otherwise), the
 /// symmetry, a linear representation psi(x, w) = W(w) x under a Gaussian downstream design, theta* and sigma^2.
 /// Samples z and features x are <c>double[]</c>; parameters w are <c>double[,]</c>.

@@ -113,7 +113,7 @@ let checkFinite (inputs: string) (r: Report) =
     check "the variance of E_alpha" law.Variance
     for p in levels do check (sprintf "the %g quantile of E_alpha" p) (LimitLaw.quantile law p)
 
-/// The JSON object of issue #4: model, route, dEff, dBase, sigma2, alpha, weights, pretrainMean, mean,
+/// The JSON object of `fa spectral` and `fa factor`: model, route, dEff, dBase, sigma2, alpha, weights, pretrainMean, mean,
 /// variance, quantiles (of `E_alpha`), alpha0, priorArt; for the Monte Carlo route also pretrainMeanStdErr,
 /// samples and batches.
 let json (r: Report) : string =

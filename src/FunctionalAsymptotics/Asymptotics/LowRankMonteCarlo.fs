@@ -9,7 +9,7 @@ open FunctionalAsymptotics.Distributions
 open FunctionalAsymptotics.Estimation
 open FunctionalAsymptotics.Kernels
 
-/// The Monte Carlo route at real dimensions (issue 12): the score second moments of Theorem 5.1 by seeded
+/// The Monte Carlo route at real dimensions: the score second moments of Theorem 5.1 by seeded
 /// sampling, with per-sample directional derivatives along the `r` solutions only. With `G = R^T R` on
 /// `Hor(w*)` (`LowRankRoute`), `E||L(Z)||^2 = tr(R V_h R^T) = E||X^T nabla l(w*; z)||^2`, `X = H_h^-1 R^T`
 /// (paper eq. (6.1), `V_h = H_h^-1 Sigma_h H_h^-1`), and the weights are the eigenvalues of the r x r matrix

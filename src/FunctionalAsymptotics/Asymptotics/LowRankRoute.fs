@@ -39,7 +39,7 @@ type LowRankSolves =
       /// The largest diagonal entry of the horizontal Hessian (a lower bound on its largest eigenvalue).
       HessianScale: float }
 
-/// The horizontal-lift route of Theorem 5.1 at real dimensions (issue 12), for a linear-Gaussian
+/// The horizontal-lift route of Theorem 5.1 at real dimensions, for a linear-Gaussian
 /// representation with closed-form population moments. The weights are the eigenvalues of
 /// `V_h^1/2 G V_h^1/2`; `G` has rank `r <= d - d_eff`, `G = R^T R` with `R = Q^T S K^T P_Hor` (`S =
 /// Sigma_down^1/2`, `Q` an orthonormal basis of `range(S W(w*)^T)^perp`, rows of `K` the derivatives

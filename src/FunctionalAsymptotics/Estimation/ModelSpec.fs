@@ -89,7 +89,7 @@ type Representation =
     /// General features; L2 quantities by seeded Monte Carlo.
     | Sampled of SampledRepresentation
 
-/// A model specification (issue #4): pre-training loss and its symmetry, the representation and the
+/// A model specification: pre-training loss and its symmetry, the representation and the
 /// downstream task. `f*(x) = <thetaStar, psi(x, wStar)>` (well-specified), noise variance `sigma2`.
 type ModelSpec<'Z> =
     { /// A readable name.
