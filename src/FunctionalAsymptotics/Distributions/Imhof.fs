@@ -2,6 +2,7 @@ namespace FunctionalAsymptotics.Distributions
 
 open System
 open System.Collections.Generic
+open System.Numerics.Tensors
 open FunctionalAsymptotics.Kernels
 
 /// Imhof's (1961) inversion integral for `Y = sum_j w_j chi^2_{k_j}(lambda_j)` (weights of any sign),
@@ -16,14 +17,45 @@ open FunctionalAsymptotics.Kernels
 /// differences and that tail bound.
 module internal Imhof =
 
+    /// The terms, and the same terms split for the integrand: the central ones grouped by their degrees of
+    /// freedom (`CentralHalfK.[g]`, `CentralW.[g]`: each group's `K` is one complex product, see
+    /// `CumulantKernels.LogProductOnContour`) and the noncentral ones (`NoncentralW`, `NoncentralHalfK`,
+    /// `NoncentralL`: a logarithm and an arctangent each).
     type Terms =
-        { W: float[]; HalfK: float[]; L: float[]; HasNoncentrality: bool }
+        { W: float[]; HalfK: float[]; L: float[]; HasNoncentrality: bool
+          CentralHalfK: float[]; CentralW: float[][]
+          NoncentralW: float[]; NoncentralHalfK: float[]; NoncentralL: float[]
+          /// `sum_j (k_j / 2) log(2 |w_j|)`, in the tail bound.
+          LogTwoAbsWDotHalfK: float }
 
     let create (w: float[]) (k: int[]) (l: float[]) =
+        let central = [| 0 .. w.Length - 1 |] |> Array.filter (fun j -> l.[j] = 0.0)
+        let groups = central |> Array.groupBy (fun j -> k.[j]) |> Array.sortBy fst
+        let noncentral = [| 0 .. w.Length - 1 |] |> Array.filter (fun j -> l.[j] <> 0.0)
         { W = Array.copy w
           HalfK = k |> Array.map (fun d -> 0.5 * float d)
           L = Array.copy l
-          HasNoncentrality = l |> Array.exists (fun v -> v > 0.0) }
+          HasNoncentrality = l |> Array.exists (fun v -> v > 0.0)
+          CentralHalfK = groups |> Array.map (fun (d, _) -> 0.5 * float d)
+          CentralW = groups |> Array.map (fun (_, js) -> js |> Array.map (fun j -> w.[j]))
+          NoncentralW = noncentral |> Array.map (fun j -> w.[j])
+          NoncentralHalfK = noncentral |> Array.map (fun j -> 0.5 * float k.[j])
+          NoncentralL = noncentral |> Array.map (fun j -> l.[j])
+          LogTwoAbsWDotHalfK = Array.fold2 (fun acc wj kj -> acc + 0.5 * float kj * Math.Log(2.0 * abs wj)) 0.0 w k }
+
+    /// `K(sRe + i t)` (real and imaginary parts) by the split terms.
+    let cumulantOnContour (t: Terms) (sRe: float) (tt: float) =
+        let mutable re = 0.0
+        let mutable im = 0.0
+        if t.NoncentralW.Length > 0 then
+            CumulantKernels.EvaluateOnContour(t.NoncentralW, t.NoncentralHalfK, t.NoncentralL, sRe, tt, true, &re, &im)
+        for g in 0 .. t.CentralW.Length - 1 do
+            let mutable logModulus = 0.0
+            let mutable argument = 0.0
+            CumulantKernels.LogProductOnContour(t.CentralW.[g], sRe, tt, &logModulus, &argument)
+            re <- re - t.CentralHalfK.[g] * logModulus
+            im <- im - t.CentralHalfK.[g] * argument
+        struct (re, im)
 
     /// Open strip `(sLo, sHi)` where `1 - 2 w_j s > 0` for every j.
     let strip (t: Terms) =
@@ -49,10 +81,23 @@ module internal Imhof =
             k2 <- k2 + 4.0 * h * w * w / (a * a) + 4.0 * l * w * w / (a * a * a)
         struct (k0, k1, k2)
 
+    /// `K'(s)`, `K''(s)` for real s in the strip (no logarithms: the saddle point's Newton steps).
+    let derivatives (t: Terms) (s: float) =
+        let mutable k1 = 0.0
+        let mutable k2 = 0.0
+        for j in 0 .. t.W.Length - 1 do
+            let w = t.W.[j]
+            let r = w / (1.0 - 2.0 * w * s)
+            let h = t.HalfK.[j]
+            let l = t.L.[j]
+            k1 <- k1 + r * (2.0 * h + l / (1.0 - 2.0 * w * s))
+            k2 <- k2 + r * r * (4.0 * h + 4.0 * l / (1.0 - 2.0 * w * s))
+        struct (k1, k2)
+
     /// Solves `K'(s) = y` inside the strip (K' is increasing). Returns the saddle point.
     let saddlepoint (t: Terms) (y: float) =
         let struct (sLo, sHi) = strip t
-        let k1 s = let struct (_, d, _) = cumulants t s in d
+        let k1 s = let struct (d, _) = derivatives t s in d
         // Bracket.
         let mutable lo = if Double.IsFinite sLo then sLo else -1.0
         let mutable hi = if Double.IsFinite sHi then sHi else 1.0
@@ -71,7 +116,7 @@ module internal Imhof =
         let mutable iter = 0
         let mutable fin = false
         while not fin && iter < 200 do
-            let struct (_, d1, d2) = cumulants t s
+            let struct (d1, d2) = derivatives t s
             let f = d1 - y
             if f > 0.0 then hi <- s else lo <- s
             if abs f <= 1e-12 * (abs y + abs d1) + 1e-300 then fin <- true
@@ -163,10 +208,8 @@ module internal Imhof =
         let magnitude = ref 0.0
         let f (tt: float) =
             evaluations.Value <- evaluations.Value + 1
-            let mutable re = 0.0
-            let mutable im = 0.0
             let sRe = c + sigma * a * tt * tt
-            CumulantKernels.EvaluateOnContour(t.W, t.HalfK, t.L, sRe, tt, t.HasNoncentrality, &re, &im)
+            let struct (re, im) = cumulantOnContour t sRe tt
             let u = re - k0 - (sRe - c) * y
             let v = im - tt * y
             magnitude.Value <- max magnitude.Value (magnitudeFloor + abs re + abs k0 + abs ((sRe - c) * y) + abs im + abs (tt * y))
@@ -193,10 +236,9 @@ module internal Imhof =
         // exp(-K(c) + sum_j [-(k_j/2) log(2|w_j|) + lambda_j (-1/2 + 1/(4|w_j| T))] - a|y| t^2) * t^{-n/2} (1 + 2 a t) [/ t].
         let halfN = Array.sum t.HalfK
         let logConst =
-            let mutable acc = -k0
-            for j in 0 .. n - 1 do acc <- acc - t.HalfK.[j] * Math.Log(2.0 * abs t.W.[j])
-            acc
+            -k0 - t.LogTwoAbsWDotHalfK
         let alpha = a * abs y
+        let gminLog = Array.zeroCreate n
         let tailBound (tEnd: float) =
             let mutable nc = 0.0
             if t.HasNoncentrality then
@@ -226,7 +268,10 @@ module internal Imhof =
                         else
                             let ustar = aj / bj - 2.0 * w * w / (bj * bj)
                             if ustar <= u0 then g u0 else g ustar
-                    logM <- logM - 0.5 * t.HalfK.[j] * Math.Log gmin + t.L.[j] * (-0.5 + 0.5 / Math.Sqrt gmin)
+                    gminLog.[j] <- gmin
+                    if t.HasNoncentrality then logM <- logM + t.L.[j] * (-0.5 + 0.5 / Math.Sqrt gmin)
+                TensorPrimitives.Log(ReadOnlySpan gminLog, Span gminLog)
+                logM <- logM - 0.5 * TensorPrimitives.Dot(ReadOnlySpan t.HalfK, ReadOnlySpan gminLog)
                 let gaussian =
                     match target with
                     | Probability -> Math.Exp(logM - alpha * u0) * (1.0 / tEnd + 2.0 * a) / (2.0 * alpha * tEnd)
@@ -295,7 +340,7 @@ module internal Imhof =
     let bendFor (t: Terms) (c: float) (y: float) =
         if y = 0.0 then 0.0
         else
-            let struct (_, _, k2) = cumulants t c
+            let struct (_, k2) = derivatives t c
             let struct (sLo, sHi) = strip t
             let room = if y > 0.0 then sHi - c else c - sLo
             let cap = if Double.IsFinite room then room * k2 / 64.0 else Double.PositiveInfinity
