@@ -217,8 +217,7 @@ module internal Imhof =
             // e^{iv} (1 - 2 sigma a t i) [/ s]
             let jr = 1.0
             let ji = -2.0 * sigma * a * tt
-            let cr = Math.Cos v
-            let ci = Math.Sin v
+            let struct (ci, cr) = Math.SinCos v
             let pr = cr * jr - ci * ji
             let pi = cr * ji + ci * jr
             match target with
