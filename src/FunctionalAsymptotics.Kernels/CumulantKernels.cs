@@ -202,6 +202,54 @@ public static class CumulantKernels
         argument = Vector512.Sum(Atan2(ai + Vector512<double>.Zero, ar)) + 2.0 * Math.PI * Vector512.Sum(av);
     }
 
+    /// <summary>
+    /// <see cref="LogProductOnContour"/> at eight points at once, <c>s_p = sRe[p] + i t[p]</c> (the lanes are the
+    /// points, the loop runs over the terms): <c>logModulus[p] = sum_j log |1 - 2 w_j s_p|</c>,
+    /// <c>argument[p] = sum_j arg(1 - 2 w_j s_p)</c>, with the same renormalised products and winding counts.
+    /// All spans have length 8 (pad unused points with t = 0 and sRe = 0, whose results are then 0).
+    /// </summary>
+    public static void LogProductOnContourBatch(ReadOnlySpan<double> w, ReadOnlySpan<double> sRe, ReadOnlySpan<double> t,
+        Span<double> logModulus, Span<double> argument)
+    {
+        const int width = 8;
+        if (sRe.Length != width || t.Length != width || logModulus.Length != width || argument.Length != width)
+            throw new ArgumentException("sRe, t, logModulus and argument must have 8 elements", nameof(sRe));
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            for (int p = 0; p < width; p++)
+            {
+                LogProductOnContour(w, sRe[p], t[p], out double lm, out double angle);
+                logModulus[p] = lm;
+                argument[p] = angle;
+            }
+            return;
+        }
+        int n = w.Length;
+        var one = Vector512.Create(1.0);
+        var minusTwoS = Vector512.Create(sRe) * Vector512.Create(-2.0);
+        var minusTwoT = Vector512.Create(t) * Vector512.Create(-2.0);
+        var ar = one; var ai = Vector512<double>.Zero; var av = Vector512<double>.Zero; var ae = Vector512<long>.Zero;
+        var br = one; var bi = Vector512<double>.Zero; var bv = Vector512<double>.Zero; var be = Vector512<long>.Zero;
+        int j = 0;
+        for (; j <= n - 2; j += 2)
+        {
+            var w1 = Vector512.Create(w[j]);
+            var w2 = Vector512.Create(w[j + 1]);
+            MultiplyInto(ref ar, ref ai, ref av, ref ae, one + minusTwoS * w1, minusTwoT * w1);
+            MultiplyInto(ref br, ref bi, ref bv, ref be, one + minusTwoS * w2, minusTwoT * w2);
+        }
+        if (j < n)
+        {
+            var w1 = Vector512.Create(w[j]);
+            MultiplyInto(ref ar, ref ai, ref av, ref ae, one + minusTwoS * w1, minusTwoT * w1);
+        }
+        MultiplyInto(ref ar, ref ai, ref av, ref ae, br, bi);
+        av += bv;
+        ae += be;
+        (Vector512.Create(0.5) * Vector512.Log(ar * ar + ai * ai) + Vector512.ConvertToDouble(ae) * Vector512.Create(Ln2)).CopyTo(logModulus);
+        (Atan2(ai + Vector512<double>.Zero, ar) + Vector512.Create(2.0 * Math.PI) * av).CopyTo(argument);
+    }
+
     /// <summary>(pr + i pi) *= (zr + i zi), the winding counted and the product renormalised (see
     /// <see cref="LogProductOnContour"/>), eight lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

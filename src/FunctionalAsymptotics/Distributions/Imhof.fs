@@ -43,19 +43,23 @@ module internal Imhof =
           NoncentralL = noncentral |> Array.map (fun j -> l.[j])
           LogTwoAbsWDotHalfK = Array.fold2 (fun acc wj kj -> acc + 0.5 * float kj * Math.Log(2.0 * abs wj)) 0.0 w k }
 
-    /// `K(sRe + i t)` (real and imaginary parts) by the split terms.
-    let cumulantOnContour (t: Terms) (sRe: float) (tt: float) =
-        let mutable re = 0.0
-        let mutable im = 0.0
-        if t.NoncentralW.Length > 0 then
-            CumulantKernels.EvaluateOnContour(t.NoncentralW, t.NoncentralHalfK, t.NoncentralL, sRe, tt, true, &re, &im)
+    /// `K(sRe.[p] + i t.[p])` at eight points (`re`, `im`; all arrays of length 8): the central groups by
+    /// `CumulantKernels.LogProductOnContourBatch` (the points in the SIMD lanes), the noncentral terms point by point.
+    let cumulantOnContourBatch (t: Terms) (sRe: float[]) (tt: float[]) (re: float[]) (im: float[]) (logModulus: float[]) (argument: float[]) =
+        for p in 0 .. 7 do
+            re.[p] <- 0.0
+            im.[p] <- 0.0
+            if t.NoncentralW.Length > 0 then
+                let mutable r = 0.0
+                let mutable i = 0.0
+                CumulantKernels.EvaluateOnContour(t.NoncentralW, t.NoncentralHalfK, t.NoncentralL, sRe.[p], tt.[p], true, &r, &i)
+                re.[p] <- r
+                im.[p] <- i
         for g in 0 .. t.CentralW.Length - 1 do
-            let mutable logModulus = 0.0
-            let mutable argument = 0.0
-            CumulantKernels.LogProductOnContour(t.CentralW.[g], sRe, tt, &logModulus, &argument)
-            re <- re - t.CentralHalfK.[g] * logModulus
-            im <- im - t.CentralHalfK.[g] * argument
-        struct (re, im)
+            CumulantKernels.LogProductOnContourBatch(ReadOnlySpan t.CentralW.[g], ReadOnlySpan sRe, ReadOnlySpan tt, Span logModulus, Span argument)
+            for p in 0 .. 7 do
+                re.[p] <- re.[p] - t.CentralHalfK.[g] * logModulus.[p]
+                im.[p] <- im.[p] - t.CentralHalfK.[g] * argument.[p]
 
     /// Open strip `(sLo, sHi)` where `1 - 2 w_j s > 0` for every j.
     let strip (t: Terms) =
@@ -145,19 +149,24 @@ module internal Imhof =
     /// allowance `50 eps` times the integral of |f|. A panel marked `unresolved` (wider than half a period
     /// of an oscillating integrand, where the 15 nodes cannot resolve it and `|K - G|` can be small by
     /// accident) reports at least `resasc`, the integral of `|f - mean|` over the panel.
-    let private gk15 (f: float -> float) (a: float) (b: float) (unresolved: bool) =
+    let private gk15 (f: float[] -> float[] -> unit) (xs: float[]) (ys: float[]) (a: float) (b: float) (unresolved: bool) =
         let center = 0.5 * (a + b)
         let half = 0.5 * (b - a)
-        let fc = f center
+        // The 15 nodes: the centre, then the pairs centre -+ half x_j.
+        xs.[0] <- center
+        for j in 0 .. 6 do
+            xs.[1 + 2 * j] <- center - half * xgk.[j]
+            xs.[2 + 2 * j] <- center + half * xgk.[j]
+        f xs ys
+        let fc = ys.[0]
         let fv1 = Array.zeroCreate 7
         let fv2 = Array.zeroCreate 7
         let mutable resK = fc * wgk.[7]
         let mutable resG = fc * wg.[3]
         let mutable resAbs = abs fc * wgk.[7]
         for j in 0 .. 6 do
-            let dx = half * xgk.[j]
-            let f1 = f (center - dx)
-            let f2 = f (center + dx)
+            let f1 = ys.[1 + 2 * j]
+            let f2 = ys.[2 + 2 * j]
             fv1.[j] <- f1
             fv2.[j] <- f2
             resK <- resK + wgk.[j] * (f1 + f2)
@@ -206,10 +215,8 @@ module internal Imhof =
         // is, multiplied by `k_j / 2` (and the noncentral terms by `lambda_j`): hence the floor.
         let magnitudeFloor = 2.0 * (Array.sum t.HalfK + Array.sum t.L)
         let magnitude = ref 0.0
-        let f (tt: float) =
-            evaluations.Value <- evaluations.Value + 1
-            let sRe = c + sigma * a * tt * tt
-            let struct (re, im) = cumulantOnContour t sRe tt
+        // The integrand at `tt` from `K(s(tt))` (`re`, `im`), `sRe = Re s(tt)`.
+        let finish (tt: float) (sRe: float) (re: float) (im: float) =
             let u = re - k0 - (sRe - c) * y
             let v = im - tt * y
             magnitude.Value <- max magnitude.Value (magnitudeFloor + abs re + abs k0 + abs ((sRe - c) * y) + abs im + abs (tt * y))
@@ -231,6 +238,20 @@ module internal Imhof =
                 else
                     // Re[(pr + i pi) / (sRe + i tt)]
                     e * (pr * sRe + pi * tt) / (sRe * sRe + tt * tt)
+        // The integrand at the 15 nodes `ts` into `out`, eight points per call of the batch kernel.
+        let bRe, bT, bKr, bKi, bLog, bArg = Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8
+        let f (ts: float[]) (out: float[]) =
+            evaluations.Value <- evaluations.Value + ts.Length
+            let mutable start = 0
+            while start < ts.Length do
+                let count = min 8 (ts.Length - start)
+                for p in 0 .. 7 do
+                    let tt = if p < count then ts.[start + p] else 0.0
+                    bT.[p] <- tt
+                    bRe.[p] <- if p < count then c + sigma * a * tt * tt else 0.0
+                cumulantOnContourBatch t bRe bT bKr bKi bLog bArg
+                for p in 0 .. count - 1 do out.[start + p] <- finish bT.[p] bRe.[p] bKr.[p] bKi.[p]
+                start <- start + 8
         // Bound on |integrand| for t >= T (normalised by exp(K(c) - c y)):
         // exp(-K(c) + sum_j [-(k_j/2) log(2|w_j|) + lambda_j (-1/2 + 1/(4|w_j| T))] - a|y| t^2) * t^{-n/2} (1 + 2 a t) [/ t].
         let halfN = Array.sum t.HalfK
@@ -296,9 +317,11 @@ module internal Imhof =
                 for j in 0 .. n - 1 do b <- b + 2.0 * abs t.W.[j] * (t.HalfK.[j] + t.L.[j])
                 Math.PI / b
             else Double.PositiveInfinity
+        let nodeBuf = Array.zeroCreate 15
+        let valueBuf = Array.zeroCreate 15
         let addPanel lo hi =
             magnitude.Value <- 0.0
-            let struct (v, e, resAbs) = gk15 f lo hi (hi - lo > halfPeriod)
+            let struct (v, e, resAbs) = gk15 f nodeBuf valueBuf lo hi (hi - lo > halfPeriod)
             let e = max e (4.0 * 2.220446049250313e-16 * magnitude.Value * resAbs)
             total <- total + v
             totalErr <- totalErr + e
