@@ -203,7 +203,7 @@ module GeneralizedChiSquare =
     /// The contour abscissa: the saddle point, kept away from the pole at 0 and from the strip's edges.
     let private contourAbscissa (terms: Imhof.Terms) (y: float) =
         let shat = Imhof.saddlepoint terms y
-        let struct (_, mean, var0) = Imhof.cumulants terms 0.0
+        let struct (mean, var0) = Imhof.derivatives terms 0.0
         let struct (sLo, sHi) = Imhof.strip terms
         let cmin = 0.5 / Math.Sqrt var0
         if abs shat >= cmin then shat

@@ -2,6 +2,7 @@ namespace FunctionalAsymptotics.Distributions
 
 open System
 open System.Collections.Generic
+open System.Numerics.Tensors
 open FunctionalAsymptotics.Kernels
 
 /// Imhof's (1961) inversion integral for `Y = sum_j w_j chi^2_{k_j}(lambda_j)` (weights of any sign),
@@ -16,14 +17,49 @@ open FunctionalAsymptotics.Kernels
 /// differences and that tail bound.
 module internal Imhof =
 
+    /// The terms, and the same terms split for the integrand: the central ones grouped by their degrees of
+    /// freedom (`CentralHalfK.[g]`, `CentralW.[g]`: each group's `K` is one complex product, see
+    /// `CumulantKernels.LogProductOnContour`) and the noncentral ones (`NoncentralW`, `NoncentralHalfK`,
+    /// `NoncentralL`: a logarithm and an arctangent each).
     type Terms =
-        { W: float[]; HalfK: float[]; L: float[]; HasNoncentrality: bool }
+        { W: float[]; HalfK: float[]; L: float[]; HasNoncentrality: bool
+          CentralHalfK: float[]; CentralW: float[][]
+          NoncentralW: float[]; NoncentralHalfK: float[]; NoncentralL: float[]
+          /// `sum_j (k_j / 2) log(2 |w_j|)`, in the tail bound.
+          LogTwoAbsWDotHalfK: float }
 
     let create (w: float[]) (k: int[]) (l: float[]) =
+        let central = [| 0 .. w.Length - 1 |] |> Array.filter (fun j -> l.[j] = 0.0)
+        let groups = central |> Array.groupBy (fun j -> k.[j]) |> Array.sortBy fst
+        let noncentral = [| 0 .. w.Length - 1 |] |> Array.filter (fun j -> l.[j] <> 0.0)
         { W = Array.copy w
           HalfK = k |> Array.map (fun d -> 0.5 * float d)
           L = Array.copy l
-          HasNoncentrality = l |> Array.exists (fun v -> v > 0.0) }
+          HasNoncentrality = l |> Array.exists (fun v -> v > 0.0)
+          CentralHalfK = groups |> Array.map (fun (d, _) -> 0.5 * float d)
+          CentralW = groups |> Array.map (fun (_, js) -> js |> Array.map (fun j -> w.[j]))
+          NoncentralW = noncentral |> Array.map (fun j -> w.[j])
+          NoncentralHalfK = noncentral |> Array.map (fun j -> 0.5 * float k.[j])
+          NoncentralL = noncentral |> Array.map (fun j -> l.[j])
+          LogTwoAbsWDotHalfK = Array.fold2 (fun acc wj kj -> acc + 0.5 * float kj * Math.Log(2.0 * abs wj)) 0.0 w k }
+
+    /// `K(sRe.[p] + i t.[p])` at eight points (`re`, `im`; all arrays of length 8): the central groups by
+    /// `CumulantKernels.LogProductOnContourBatch` (the points in the SIMD lanes), the noncentral terms point by point.
+    let cumulantOnContourBatch (t: Terms) (sRe: float[]) (tt: float[]) (re: float[]) (im: float[]) (logModulus: float[]) (argument: float[]) =
+        for p in 0 .. 7 do
+            re.[p] <- 0.0
+            im.[p] <- 0.0
+            if t.NoncentralW.Length > 0 then
+                let mutable r = 0.0
+                let mutable i = 0.0
+                CumulantKernels.EvaluateOnContour(t.NoncentralW, t.NoncentralHalfK, t.NoncentralL, sRe.[p], tt.[p], true, &r, &i)
+                re.[p] <- r
+                im.[p] <- i
+        for g in 0 .. t.CentralW.Length - 1 do
+            CumulantKernels.LogProductOnContourBatch(ReadOnlySpan t.CentralW.[g], ReadOnlySpan sRe, ReadOnlySpan tt, Span logModulus, Span argument)
+            for p in 0 .. 7 do
+                re.[p] <- re.[p] - t.CentralHalfK.[g] * logModulus.[p]
+                im.[p] <- im.[p] - t.CentralHalfK.[g] * argument.[p]
 
     /// Open strip `(sLo, sHi)` where `1 - 2 w_j s > 0` for every j.
     let strip (t: Terms) =
@@ -49,10 +85,23 @@ module internal Imhof =
             k2 <- k2 + 4.0 * h * w * w / (a * a) + 4.0 * l * w * w / (a * a * a)
         struct (k0, k1, k2)
 
+    /// `K'(s)`, `K''(s)` for real s in the strip (no logarithms: the saddle point's Newton steps).
+    let derivatives (t: Terms) (s: float) =
+        let mutable k1 = 0.0
+        let mutable k2 = 0.0
+        for j in 0 .. t.W.Length - 1 do
+            let w = t.W.[j]
+            let r = w / (1.0 - 2.0 * w * s)
+            let h = t.HalfK.[j]
+            let l = t.L.[j]
+            k1 <- k1 + r * (2.0 * h + l / (1.0 - 2.0 * w * s))
+            k2 <- k2 + r * r * (4.0 * h + 4.0 * l / (1.0 - 2.0 * w * s))
+        struct (k1, k2)
+
     /// Solves `K'(s) = y` inside the strip (K' is increasing). Returns the saddle point.
     let saddlepoint (t: Terms) (y: float) =
         let struct (sLo, sHi) = strip t
-        let k1 s = let struct (_, d, _) = cumulants t s in d
+        let k1 s = let struct (d, _) = derivatives t s in d
         // Bracket.
         let mutable lo = if Double.IsFinite sLo then sLo else -1.0
         let mutable hi = if Double.IsFinite sHi then sHi else 1.0
@@ -71,7 +120,7 @@ module internal Imhof =
         let mutable iter = 0
         let mutable fin = false
         while not fin && iter < 200 do
-            let struct (_, d1, d2) = cumulants t s
+            let struct (d1, d2) = derivatives t s
             let f = d1 - y
             if f > 0.0 then hi <- s else lo <- s
             if abs f <= 1e-12 * (abs y + abs d1) + 1e-300 then fin <- true
@@ -100,19 +149,24 @@ module internal Imhof =
     /// allowance `50 eps` times the integral of |f|. A panel marked `unresolved` (wider than half a period
     /// of an oscillating integrand, where the 15 nodes cannot resolve it and `|K - G|` can be small by
     /// accident) reports at least `resasc`, the integral of `|f - mean|` over the panel.
-    let private gk15 (f: float -> float) (a: float) (b: float) (unresolved: bool) =
+    let private gk15 (f: float[] -> float[] -> unit) (xs: float[]) (ys: float[]) (a: float) (b: float) (unresolved: bool) =
         let center = 0.5 * (a + b)
         let half = 0.5 * (b - a)
-        let fc = f center
+        // The 15 nodes: the centre, then the pairs centre -+ half x_j.
+        xs.[0] <- center
+        for j in 0 .. 6 do
+            xs.[1 + 2 * j] <- center - half * xgk.[j]
+            xs.[2 + 2 * j] <- center + half * xgk.[j]
+        f xs ys
+        let fc = ys.[0]
         let fv1 = Array.zeroCreate 7
         let fv2 = Array.zeroCreate 7
         let mutable resK = fc * wgk.[7]
         let mutable resG = fc * wg.[3]
         let mutable resAbs = abs fc * wgk.[7]
         for j in 0 .. 6 do
-            let dx = half * xgk.[j]
-            let f1 = f (center - dx)
-            let f2 = f (center + dx)
+            let f1 = ys.[1 + 2 * j]
+            let f2 = ys.[2 + 2 * j]
             fv1.[j] <- f1
             fv2.[j] <- f2
             resK <- resK + wgk.[j] * (f1 + f2)
@@ -161,12 +215,8 @@ module internal Imhof =
         // is, multiplied by `k_j / 2` (and the noncentral terms by `lambda_j`): hence the floor.
         let magnitudeFloor = 2.0 * (Array.sum t.HalfK + Array.sum t.L)
         let magnitude = ref 0.0
-        let f (tt: float) =
-            evaluations.Value <- evaluations.Value + 1
-            let mutable re = 0.0
-            let mutable im = 0.0
-            let sRe = c + sigma * a * tt * tt
-            CumulantKernels.EvaluateOnContour(t.W, t.HalfK, t.L, sRe, tt, t.HasNoncentrality, &re, &im)
+        // The integrand at `tt` from `K(s(tt))` (`re`, `im`), `sRe = Re s(tt)`.
+        let finish (tt: float) (sRe: float) (re: float) (im: float) =
             let u = re - k0 - (sRe - c) * y
             let v = im - tt * y
             magnitude.Value <- max magnitude.Value (magnitudeFloor + abs re + abs k0 + abs ((sRe - c) * y) + abs im + abs (tt * y))
@@ -174,8 +224,7 @@ module internal Imhof =
             // e^{iv} (1 - 2 sigma a t i) [/ s]
             let jr = 1.0
             let ji = -2.0 * sigma * a * tt
-            let cr = Math.Cos v
-            let ci = Math.Sin v
+            let struct (ci, cr) = Math.SinCos v
             let pr = cr * jr - ci * ji
             let pi = cr * ji + ci * jr
             match target with
@@ -189,14 +238,27 @@ module internal Imhof =
                 else
                     // Re[(pr + i pi) / (sRe + i tt)]
                     e * (pr * sRe + pi * tt) / (sRe * sRe + tt * tt)
+        // The integrand at the 15 nodes `ts` into `out`, eight points per call of the batch kernel.
+        let bRe, bT, bKr, bKi, bLog, bArg = Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8, Array.zeroCreate 8
+        let f (ts: float[]) (out: float[]) =
+            evaluations.Value <- evaluations.Value + ts.Length
+            let mutable start = 0
+            while start < ts.Length do
+                let count = min 8 (ts.Length - start)
+                for p in 0 .. 7 do
+                    let tt = if p < count then ts.[start + p] else 0.0
+                    bT.[p] <- tt
+                    bRe.[p] <- if p < count then c + sigma * a * tt * tt else 0.0
+                cumulantOnContourBatch t bRe bT bKr bKi bLog bArg
+                for p in 0 .. count - 1 do out.[start + p] <- finish bT.[p] bRe.[p] bKr.[p] bKi.[p]
+                start <- start + 8
         // Bound on |integrand| for t >= T (normalised by exp(K(c) - c y)):
         // exp(-K(c) + sum_j [-(k_j/2) log(2|w_j|) + lambda_j (-1/2 + 1/(4|w_j| T))] - a|y| t^2) * t^{-n/2} (1 + 2 a t) [/ t].
         let halfN = Array.sum t.HalfK
         let logConst =
-            let mutable acc = -k0
-            for j in 0 .. n - 1 do acc <- acc - t.HalfK.[j] * Math.Log(2.0 * abs t.W.[j])
-            acc
+            -k0 - t.LogTwoAbsWDotHalfK
         let alpha = a * abs y
+        let gminLog = Array.zeroCreate n
         let tailBound (tEnd: float) =
             let mutable nc = 0.0
             if t.HasNoncentrality then
@@ -226,7 +288,10 @@ module internal Imhof =
                         else
                             let ustar = aj / bj - 2.0 * w * w / (bj * bj)
                             if ustar <= u0 then g u0 else g ustar
-                    logM <- logM - 0.5 * t.HalfK.[j] * Math.Log gmin + t.L.[j] * (-0.5 + 0.5 / Math.Sqrt gmin)
+                    gminLog.[j] <- gmin
+                    if t.HasNoncentrality then logM <- logM + t.L.[j] * (-0.5 + 0.5 / Math.Sqrt gmin)
+                TensorPrimitives.Log(ReadOnlySpan gminLog, Span gminLog)
+                logM <- logM - 0.5 * TensorPrimitives.Dot(ReadOnlySpan t.HalfK, ReadOnlySpan gminLog)
                 let gaussian =
                     match target with
                     | Probability -> Math.Exp(logM - alpha * u0) * (1.0 / tEnd + 2.0 * a) / (2.0 * alpha * tEnd)
@@ -252,9 +317,11 @@ module internal Imhof =
                 for j in 0 .. n - 1 do b <- b + 2.0 * abs t.W.[j] * (t.HalfK.[j] + t.L.[j])
                 Math.PI / b
             else Double.PositiveInfinity
+        let nodeBuf = Array.zeroCreate 15
+        let valueBuf = Array.zeroCreate 15
         let addPanel lo hi =
             magnitude.Value <- 0.0
-            let struct (v, e, resAbs) = gk15 f lo hi (hi - lo > halfPeriod)
+            let struct (v, e, resAbs) = gk15 f nodeBuf valueBuf lo hi (hi - lo > halfPeriod)
             let e = max e (4.0 * 2.220446049250313e-16 * magnitude.Value * resAbs)
             total <- total + v
             totalErr <- totalErr + e
@@ -295,7 +362,7 @@ module internal Imhof =
     let bendFor (t: Terms) (c: float) (y: float) =
         if y = 0.0 then 0.0
         else
-            let struct (_, _, k2) = cumulants t c
+            let struct (_, k2) = derivatives t c
             let struct (sLo, sHi) = strip t
             let room = if y > 0.0 then sHi - c else c - sLo
             let cap = if Double.IsFinite room then room * k2 / 64.0 else Double.PositiveInfinity

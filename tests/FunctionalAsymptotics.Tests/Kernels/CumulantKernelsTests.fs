@@ -57,6 +57,46 @@ let tests =
                         Expect.isLessThanOrEqual (abs (re - rr)) (1e-12 * scale) (sprintf "re, n = %d, sRe = %g, t = %g" n sRe t)
                         Expect.isLessThanOrEqual (abs (im - ri)) (1e-12 * scale) (sprintf "im, n = %d, sRe = %g, t = %g" n sRe t)
 
+        testCase "LogProductOnContour equals the sums of logarithms and principal arguments, windings included (1 to 1000 terms, both half-planes)" <| fun () ->
+            let rng = Random(20261205)
+            for n in [ 1; 2; 7; 8; 9; 15; 16; 17; 31; 64; 250; 1000 ] do
+                for _ in 1 .. 20 do
+                    let w = Array.init n (fun _ -> (if rng.NextDouble() < 0.4 then -1.0 else 1.0) * Math.Exp(6.0 * rng.NextDouble() - 3.0))
+                    // Any sRe off the real axis (the factors' real parts of both signs); t up to 1e4 (the
+                    // arguments' sum far beyond 2 pi in size), and t = 0 (real factors, inside the strip).
+                    let sRe, t =
+                        if rng.NextDouble() < 0.1 then 0.0, 0.0
+                        else 4.0 * rng.NextDouble() - 2.0, Math.Exp(13.0 * rng.NextDouble() - 4.0)
+                    let mutable lm = 0.0
+                    let mutable arg = 0.0
+                    CumulantKernels.LogProductOnContour(ReadOnlySpan w, sRe, t, &lm, &arg)
+                    let zs = w |> Array.map (fun v -> 1.0 - 2.0 * v * sRe, -2.0 * v * t)
+                    let refLog = zs |> Array.sumBy (fun (a, b) -> 0.5 * Math.Log(a * a + b * b))
+                    let refArg = zs |> Array.sumBy (fun (a, b) -> Math.Atan2(b + 0.0, a))
+                    let scale = 1.0 + (zs |> Array.sumBy (fun (a, b) -> abs (0.5 * Math.Log(a * a + b * b)) + Math.PI))
+                    Expect.isLessThanOrEqual (abs (lm - refLog)) (1e-13 * scale) (sprintf "log, n = %d, sRe = %g, t = %g" n sRe t)
+                    Expect.isLessThanOrEqual (abs (arg - refArg)) (1e-13 * scale) (sprintf "arg, n = %d, sRe = %g, t = %g: %.17g vs %.17g" n sRe t arg refArg)
+
+        testCase "LogProductOnContourBatch at eight points equals LogProductOnContour at each (1 to 1000 terms)" <| fun () ->
+            let rng = Random(20261206)
+            for n in [ 1; 2; 3; 8; 17; 50; 1000 ] do
+                for _ in 1 .. 10 do
+                    let w = Array.init n (fun _ -> (if rng.NextDouble() < 0.4 then -1.0 else 1.0) * Math.Exp(6.0 * rng.NextDouble() - 3.0))
+                    let sRe = Array.init 8 (fun p -> if p = 7 then 0.0 else 4.0 * rng.NextDouble() - 2.0)
+                    let t = Array.init 8 (fun p -> if p = 7 then 0.0 else Math.Exp(13.0 * rng.NextDouble() - 4.0))
+                    let lm = Array.zeroCreate 8
+                    let arg = Array.zeroCreate 8
+                    CumulantKernels.LogProductOnContourBatch(ReadOnlySpan w, ReadOnlySpan sRe, ReadOnlySpan t, Span lm, Span arg)
+                    for p in 0 .. 7 do
+                        let mutable l1 = 0.0
+                        let mutable a1 = 0.0
+                        CumulantKernels.LogProductOnContour(ReadOnlySpan w, sRe.[p], t.[p], &l1, &a1)
+                        let scale = 1.0 + float n * (Math.PI + abs (Math.Log(1.0 + 2.0 * (abs sRe.[p] + t.[p]) * 20.1)))
+                        Expect.isLessThanOrEqual (abs (lm.[p] - l1)) (1e-13 * scale) (sprintf "log, n = %d, point %d" n p)
+                        Expect.isLessThanOrEqual (abs (arg.[p] - a1)) (1e-13 * scale) (sprintf "arg, n = %d, point %d" n p)
+            Expect.throwsT<ArgumentException> (fun () ->
+                CumulantKernels.LogProductOnContourBatch(ReadOnlySpan [| 1.0 |], ReadOnlySpan(Array.zeroCreate 7), ReadOnlySpan(Array.zeroCreate 8), Span(Array.zeroCreate 8), Span(Array.zeroCreate 8))) "seven points"
+
         testCase "vectorised atan2 is within 2 ulps of Math.Atan2 in all four quadrants and on the axes" <| fun () ->
             let rng = Random(7)
             let pick () =

@@ -218,7 +218,7 @@ module GaussianMixture =
     /// `Gamma = sum_i pi_i theta_i (x - u_i)^T + c_i u_i (x - u_i/2)^T` (the adjoint of `dU -> dP`).
     /// `rotateBack = false` leaves the gradient in the eigenbasis, `(I_K (x) V^T) a(x)`.
     /// Also writes `psi` coordinates on the feature span: `phi = (pi_1 V_r^T (x - u_1), pi_1, ...)` (length `K(r+1)`).
-    /// `scratch` needs `2d + K(d+3) + d*d` elements.
+    /// `scratch` needs `adjointScratchLength adj = d + K(d+3) + d*d + (2K+1) r*` elements.
     [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
     let rec adjointGradientIn (rotateBack: bool) (adj: Adjoint) (x: ReadOnlySpan<float>) (grad: Span<float>) (phi: Span<float>) (scratch: float[]) =
         let d = adj.D
@@ -256,22 +256,33 @@ module GaussianMixture =
         // rotated gradient gt (K blocks of d), then N ((d-r) x r), all in rotated coordinates
         let gt = Span<float>(scratch, d + 3 * k, k * d)
         let nMat = Span<float>(scratch, d + 3 * k + k * d, d * d)
-        nMat.Clear()
         for i in 0 .. k - 1 do
             let pi, ci = pis.[i], c.[i]
             for a in 0 .. d - 1 do
                 gt.[i * d + a] <- if a < r then -pi * adj.Tt.[i * d + a] + ci * (xt.[a] - adj.Ut.[i * d + a]) else 0.0
-            // Gamma += pi theta_i (x - u_i)^T + c_i u_i (x - u_i / 2)^T ; Gs = Gamma + Gamma^T;
-            // N[b, a] += Gs[b, a] for b >= r, a < r (rotated indices)
-            for b in r .. d - 1 do
-                let tb, ub = adj.Tt.[i * d + b], adj.Ut.[i * d + b]
-                let xb = xt.[b]
-                for a in 0 .. r - 1 do
-                    let ua, ta, xa = adj.Ut.[i * d + a], adj.Tt.[i * d + a], xt.[a]
-                    nMat.[b * d + a] <- nMat.[b * d + a] + pi * (tb * (xa - ua) + ta * (xb - ub)) + ci * (ub * (xa - 0.5 * ua) + ua * (xb - 0.5 * ub))
-        for b in r .. d - 1 do
+        // Gamma = sum_i pi_i theta_i (x - u_i)^T + c_i u_i (x - u_i / 2)^T; N[b, a] = (Gamma + Gamma^T)[b, a] for
+        // b >= r, a < r (rotated indices), collected by the vectors it combines:
+        // N[b, a] = sum_i Tt[i, b] alpha_ia + sum_i Ut[i, b] beta_ia + xt[b] gamma_a, with
+        // alpha_ia = pi_i (xt_a - Ut_ia), beta_ia = c_i (xt_a - Ut_ia) - pi_i Tt_ia, gamma_a = sum_i pi_i Tt_ia + c_i Ut_ia
+        // (stored after nMat).
+        let coefficients = d + 3 * k + k * d + d * d
+        let alpha = Span<float>(scratch, coefficients, k * r)
+        let beta = Span<float>(scratch, coefficients + k * r, k * r)
+        let gamma = Span<float>(scratch, coefficients + 2 * k * r, r)
+        gamma.Clear()
+        for i in 0 .. k - 1 do
+            let pi, ci = pis.[i], c.[i]
             for a in 0 .. r - 1 do
-                nMat.[b * d + a] <- nMat.[b * d + a] / (adj.Lam.[a] - adj.Lam.[b])
+                let ua, ta = adj.Ut.[i * d + a], adj.Tt.[i * d + a]
+                alpha.[i * r + a] <- pi * (xt.[a] - ua)
+                beta.[i * r + a] <- ci * (xt.[a] - ua) - pi * ta
+                gamma.[a] <- gamma.[a] + pi * ta + ci * ua
+        for b in r .. d - 1 do
+            let xb = xt.[b]
+            for a in 0 .. r - 1 do
+                let mutable s = xb * gamma.[a]
+                for i in 0 .. k - 1 do s <- s + adj.Tt.[i * d + b] * alpha.[i * r + a] + adj.Ut.[i * d + b] * beta.[i * r + a]
+                nMat.[b * d + a] <- s / (adj.Lam.[a] - adj.Lam.[b])
         // (Q + Q^T) C in rotated coordinates: rows a < r get sum_b N[b,a] Ct[b,i]; rows b >= r get sum_a N[b,a] Ct[a,i]
         for i in 0 .. k - 1 do
             for a in 0 .. r - 1 do
@@ -322,7 +333,7 @@ module GaussianMixture =
     let adjointBasis (adj: Adjoint) : Matrix<float> = DenseMatrix.Create(adj.D, adj.D, fun i j -> adj.V.[i * adj.D + j]) :> Matrix<float>
 
     /// Scratch length needed by `adjointGradient`.
-    let adjointScratchLength (adj: Adjoint) = adj.D + 3 * adj.K + adj.K * adj.D + adj.D * adj.D
+    let adjointScratchLength (adj: Adjoint) = adj.D + 3 * adj.K + adj.K * adj.D + adj.D * adj.D + (2 * adj.K + 1) * adj.R
 
     /// `a(x) = J_psi(x)^T theta` by the adjoint (convenience wrapper of `adjointGradient`).
     let featureGradient (pr: Projector) (u: Matrix<float>) (theta: float[]) (x: float[]) : float[] =

@@ -253,16 +253,49 @@ module GaussianMixturePretraining =
 
     let private addInto (dst: float[]) (src: float[]) = for j in 0 .. dst.Length - 1 do dst.[j] <- dst.[j] + src.[j]
 
-    /// Product weights below this (the grid's weights sum to 1) are skipped: their nodes lie beyond about 9
-    /// standard deviations, where the polynomially growing integrands contribute far below the tolerance.
+    /// Product weights below this (the grid's weights sum to 1, divided by K per label) are skipped: their nodes lie
+    /// beyond about 7 standard deviations, where the polynomially growing integrands contribute far below the
+    /// tolerance (`tr(V G)` moves by 2e-10 relative at (4, 20, 2) and 2e-9 at (5, 12, 2.5) against the cut 1e-18,
+    /// whose grids are 1.6 times larger; the quadrature error reported there is 7e-4 and 3e-3).
     [<Literal>]
-    let private NegligibleWeight = 1e-18
+    let private NegligibleWeight = 1e-13
+
+    /// An orthonormal basis (row-major `(d - r*) x m`, and `m`) of the span of the vectors `Tt_j`, `Ut_j` (`j < K`)
+    /// and `mean`, restricted to the rotated coordinates `b >= r*`: with the off-span coordinates at their mean, the
+    /// rotated gradient's entries `(i, b)`, `b >= r*`, are `sum_{a < r*} N_ba C_ai` and each column of `N` is a
+    /// combination of these vectors divided by `lambda_a - lambda_b = lambda_a` (`adjointGradientOfRotated`), so every
+    /// block's off-span part lies in this span, of dimension at most `2K + 1` (2 for `theta*` parallel to `1_d`)
+    /// instead of `d - r*`. Gram–Schmidt applied twice; a vector whose remainder is below `1e-13` of its length adds
+    /// no direction.
+    let private offSpanBasis (adj: GaussianMixture.Adjoint) (mean: float[]) : float[] * int =
+        let d, k, r = adj.D, adj.K, adj.R
+        let rows = d - r
+        let candidates =
+            [| for j in 0 .. k - 1 do
+                   yield Array.init rows (fun b -> adj.Tt.[j * d + r + b])
+                   yield Array.init rows (fun b -> adj.Ut.[j * d + r + b])
+               yield Array.init rows (fun b -> mean.[r + b]) |]
+        let basis = Collections.Generic.List<float[]>()
+        for v in candidates do
+            let norm0 = sqrt (Array.sumBy (fun x -> x * x) v)
+            let x = Array.copy v
+            for _ in 1 .. 2 do
+                for q in basis do
+                    let mutable dot = 0.0
+                    for b in 0 .. rows - 1 do dot <- dot + q.[b] * x.[b]
+                    for b in 0 .. rows - 1 do x.[b] <- x.[b] - dot * q.[b]
+            let norm = sqrt (Array.sumBy (fun x -> x * x) x)
+            if norm0 > 0.0 && norm > 1e-13 * norm0 && basis.Count < rows then basis.Add(x |> Array.map (fun y -> y / norm))
+        let m = basis.Count
+        Array.init (rows * m) (fun j -> basis.[j % m].[j / m]), m
 
     /// Moments by the quadrature route at one Gauss–Hermite order `n` (means, not sums): the rotated Fisher
     /// information `R^T I(U*) R` (`R = I_K (x) V`), `E[a a^T]` and `E[a phi^T]` in the eigenbasis, and `E[phi phi^T]`.
     /// Per label `tau` and grid node `eps`, the span coordinates are `y = (V_r^T u_tau) + eps` and the others are set
     /// to their mean `m`; `a` there (`abar`) and the slope `e` give `E[a a^T] = E[abar abar^T] + E[e e^T] (x) I`
     /// on the blocks `b >= r*` (the exact Gaussian integral of an affine function); `E[a phi^T] = E[abar phi^T]`.
+    /// `abar` is accumulated in the reduced coordinates `(I_K (x) diag(I_r*, Q^T)) abar` (`offSpanBasis`), `K (r* + m)`
+    /// entries instead of `Kd`, and the moments mapped back once (`abar` lies in that subspace, so nothing is lost).
     /// The score at `U*` is `-gamma_i (xt - Ut_i)` with `gamma = pi` (the posterior depends on the span only), so
     /// `I` on the span is `E[phi phi^T]` restricted to the span entries and `E[pi_i pi_j] I` off it.
     [<System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)>]
@@ -275,33 +308,42 @@ module GaussianMixturePretraining =
             let mutable s = 0.0
             for i in 0 .. k - 1 do s <- s + adj.Ut.[i * d + b]
             mean.[b] <- s / float k
+        let q, m = offSpanBasis adj mean
+        let rm = r + m
+        let kr = k * rm
         // one label per task (the labels in parallel), summed in label order: the same bits on any core count
         let perLabel (tau: int) =
-            let aa = Array.zeroCreate (kd * kd)
-            let aPsi = Array.zeroCreate (kd * p)
+            let aa = Array.zeroCreate (kr * kr)
+            let aPsi = Array.zeroCreate (kr * p)
             let psiPsi = Array.zeroCreate (p * p)
             let ee = Array.zeroCreate (k * k)
             let xt = Array.copy mean
             let block = 32
-            let gradBuf = Array.zeroCreate (block * kd)
+            let gradBuf = Array.zeroCreate (block * kr)
             let phiBuf = Array.zeroCreate (block * p)
+            let full = Array.zeroCreate kd
             let slope = Array.zeroCreate k
             let scratch = Array.zeroCreate (GaussianMixture.adjointScratchLength adj)
             let mutable filled = 0
             let flush () =
-                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(gradBuf, 0, filled * kd), filled, kd, Span aa)
-                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan(gradBuf, 0, filled * kd), ReadOnlySpan(phiBuf, 0, filled * p), filled, kd, p, Span aPsi)
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(gradBuf, 0, filled * kr), filled, kr, Span aa)
+                MixtureKernels.AccumulateCrossBlock(ReadOnlySpan(gradBuf, 0, filled * kr), ReadOnlySpan(phiBuf, 0, filled * p), filled, kr, p, Span aPsi)
                 MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(phiBuf, 0, filled * p), filled, p, Span psiPsi)
                 filled <- 0
             for c in 0 .. weights.Length - 1 do
                 let w = weights.[c] / float k
                 if w >= NegligibleWeight then
                     for a in 0 .. r - 1 do xt.[a] <- adj.Ut.[tau * d + a] + nodes.[c * r + a]
-                    let g = Span(gradBuf, filled * kd, kd)
+                    let g = Span(gradBuf, filled * kr, kr)
                     let f = Span(phiBuf, filled * p, p)
-                    GaussianMixture.adjointGradientRotated adj (ReadOnlySpan xt) g f (Span slope) scratch
+                    GaussianMixture.adjointGradientRotated adj (ReadOnlySpan xt) (Span full) f (Span slope) scratch
                     let sw = sqrt w
-                    for j in 0 .. kd - 1 do g.[j] <- sw * g.[j]
+                    for i in 0 .. k - 1 do
+                        for a in 0 .. r - 1 do g.[i * rm + a] <- sw * full.[i * d + a]
+                        for j in 0 .. m - 1 do
+                            let mutable s = 0.0
+                            for b in 0 .. d - r - 1 do s <- s + q.[b * m + j] * full.[i * d + r + b]
+                            g.[i * rm + r + j] <- sw * s
                     for j in 0 .. p - 1 do f.[j] <- sw * f.[j]
                     for i in 0 .. k - 1 do
                         for j in i .. k - 1 do ee.[i * k + j] <- ee.[i * k + j] + w * slope.[i] * slope.[j]
@@ -316,7 +358,15 @@ module GaussianMixturePretraining =
             addInto aa a2; addInto aPsi c2; addInto psiPsi p2; addInto ee e2
         let psiM = upperToSym p psiPsi
         let eeM = upperToSym k ee
-        let aaM = upperToSym kd aa
+        // back from the reduced coordinates: B = I_K (x) diag(I_r*, Q), kd x K (r* + m)
+        let expand =
+            let bm = DenseMatrix.Create(kd, kr, 0.0)
+            for i in 0 .. k - 1 do
+                for a in 0 .. r - 1 do bm.[i * d + a, i * rm + a] <- 1.0
+                for b in 0 .. d - r - 1 do
+                    for j in 0 .. m - 1 do bm.[i * d + r + b, i * rm + r + j] <- q.[b * m + j]
+            bm :> Matrix<float>
+        let aaM = Linalg.sym (expand * upperToSym kr aa * expand.Transpose())
         for i in 0 .. k - 1 do
             for j in 0 .. k - 1 do
                 for b in r .. d - 1 do aaM.[i * d + b, j * d + b] <- aaM.[i * d + b, j * d + b] + eeM.[i, j]
@@ -326,7 +376,7 @@ module GaussianMixturePretraining =
                 if a < r && b < r then psiM.[i * (r + 1) + a, j * (r + 1) + b]
                 elif a >= r && a = b then psiM.[i * (r + 1) + r, j * (r + 1) + r]
                 else 0.0) :> Matrix<float>
-        fisher, aaM, rowMajor kd p aPsi, psiM
+        fisher, aaM, expand * rowMajor kr p aPsi, psiM
 
     /// Gauss–Hermite orders tried by the quadrature route, in turn.
     let private quadratureOrders = [| 6; 9; 13; 19; 27; 38; 54; 76 |]
