@@ -1,7 +1,6 @@
 namespace FunctionalAsymptotics.Asymptotics
 
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// The three parts of the exact conditional excess risk (Proposition B.1, eq. (B.3)).
@@ -31,7 +30,7 @@ module ConditionalRisk =
         Check.sameLength "b" d b.Length
         Linalg.checkShape "design" design.RowCount d design
         let n = float design.RowCount
-        let bv = DenseVector(b)
+        let bv = Linalg.vector b
         let sigma = Linalg.sym (w * sigmaDown * w.Transpose())
         let sigmaPlus = sigma.PseudoInverse()
         let thetaPop = sigmaPlus * (w * (sigmaDown * bv))

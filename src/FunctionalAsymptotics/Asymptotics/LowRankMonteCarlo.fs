@@ -3,7 +3,6 @@ namespace FunctionalAsymptotics.Asymptotics
 open System
 open System.Threading.Tasks
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Distributions
 open FunctionalAsymptotics.Estimation
@@ -109,7 +108,7 @@ module LowRankMonteCarlo =
                     chunks.Value <- next
             let drawn () = chunks.Value * chunkSize
             let pooled (leave: int) =
-                let m = DenseMatrix.Create(r, r, 0.0)
+                let m = Linalg.zeros r r
                 let mutable n = 0
                 for b in 0 .. bCount - 1 do
                     if b <> leave then
@@ -123,7 +122,7 @@ module LowRankMonteCarlo =
                         let x = m.[i, j] / float n
                         m.[i, j] <- x
                         m.[j, i] <- x
-                m :> Matrix<float>
+                m
             let meanEstimate () =
                 let traceOf (leave: int) =
                     let mutable t = 0.0

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Asymptotics
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Geometry
 open FunctionalAsymptotics.Groups
@@ -74,15 +73,15 @@ module TwoStage =
 
     /// Rows `theta*^T dW(w)[b]` for each direction `b` (so `<theta*, dpsi[b](x)> = row . x`).
     let private derivativeRows (repr: LinearGaussianRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) =
-        let t = DenseVector(theta)
-        let k = DenseMatrix.Create(dirs.Length, repr.DownstreamCovariance.RowCount, 0.0)
+        let t = Linalg.vector theta
+        let k = Linalg.zeros dirs.Length repr.DownstreamCovariance.RowCount
         dirs |> Array.iteri (fun i b -> k.SetRow(i, (repr.FeatureDifferential w b).TransposeThisAndMultiply(t)))
-        k :> Matrix<float>
+        k
 
     /// `u(x) = [psi(x, w); <theta, dpsi(x, w)[b_j]>_j]`, whose second moments give `Sigma`, `C` and `E[a a^T]`.
     let sampledFeatureVector (repr: SampledRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) (x: float[]) : float[] =
-        let t = DenseVector(theta)
-        Array.append (repr.Features w x) (dirs |> Array.map (fun b -> t.DotProduct(DenseVector(repr.FeatureDifferential w x b))))
+        let t = Linalg.vector theta
+        Array.append (repr.Features w x) (dirs |> Array.map (fun b -> t.DotProduct(Linalg.vector (repr.FeatureDifferential w x b))))
 
     /// Seeded Monte Carlo of `E[u u^T]`, `u(x) = [psi(x, w); <theta, dpsi(x, w)[b_j]>_j]` (common random numbers).
     let private sampledMoments (repr: SampledRepresentation) (w: Matrix<float>) (theta: float[]) (dirs: Matrix<float>[]) =
@@ -91,7 +90,7 @@ module TwoStage =
         let mutable acc : Matrix<float> option = None
         for _ in 1 .. repr.Count do
             let x = repr.Sample rng
-            let uv = DenseVector(sampledFeatureVector repr w theta dirs x)
+            let uv = Linalg.vector (sampledFeatureVector repr w theta dirs x)
             let o = uv.OuterProduct uv
             acc <- Some(match acc with Some a -> a + o | None -> o)
         Linalg.sym (acc.Value / float repr.Count), theta.Length
@@ -107,7 +106,7 @@ module TwoStage =
         let top = max (abs lam.[0]) 1e-300
         let r0 = lam |> Array.filter (fun l -> l > rankTolerance * top) |> Array.length
         let vr = v.SubMatrix(0, p, 0, r0)
-        let half = swk.TransposeThisAndMultiply(vr) * DenseMatrix.OfDiagonalArray(Array.init r0 (fun i -> 1.0 / sqrt lam.[i]))
+        let half = swk.TransposeThisAndMultiply(vr) * (Linalg.diag (Array.init r0 (fun i -> 1.0 / sqrt lam.[i])))
         Linalg.sym (skk - half * half.Transpose())
 
     /// `G = E[a a^T] - C Sigma^+ C^T` for `a_j = <theta, dpsi[b_j]>` (docs/theory.md section 4), where `Sigma^+`
@@ -156,7 +155,7 @@ module TwoStage =
             let rng = Random r.Seed
             let xs = Array.init r.Count (fun _ -> r.Sample rng)
             let second (f: float[] -> float[]) =
-                xs |> Array.map (fun x -> let v = DenseVector(f x) in v.OuterProduct v) |> Array.reduce (+) |> fun m -> Linalg.sym (m / float r.Count)
+                xs |> Array.map (fun x -> let v = (Linalg.vector (f x)) in v.OuterProduct v) |> Array.reduce (+) |> fun m -> Linalg.sym (m / float r.Count)
             second (r.Features w), dirs |> Array.map (fun b -> second (fun x -> r.FeatureDifferential w x b))
 
     /// Irregular-case detection (docs/theory.md section 4): with `N0` an orthonormal basis of the null space of
@@ -173,7 +172,7 @@ module TwoStage =
         let top = max (abs lam.[0]) 1e-300
         let nullIdx = [| for i in 0 .. p - 1 do if lam.[i] <= rankTolerance * top then yield i |]
         if nullIdx.Length > 0 then
-            let n0 = DenseMatrix.Create(p, nullIdx.Length, fun r c -> vecs.[r, nullIdx.[c]])
+            let n0 = Linalg.init p nullIdx.Length (fun r c -> vecs.[r, nullIdx.[c]])
             let act = derivs |> Array.fold (fun (acc: Matrix<float>) dd -> acc + n0.Transpose() * dd * n0) (Linalg.zeros nullIdx.Length nullIdx.Length)
             let scale = max top (derivs |> Array.sumBy (fun dd -> dd.Trace()))
             let al, av = Linalg.eigSymDesc act

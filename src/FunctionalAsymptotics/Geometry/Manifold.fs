@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Geometry
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// A Riemannian manifold embedded in a Euclidean space of `AmbientRows x AmbientCols` matrices, with
@@ -75,9 +74,9 @@ module Manifold =
     /// the matrix of `project` applied to the ambient unit matrices. Generic, used by the built-ins.
     let internal tangentBasisByProjection (rows: int) (cols: int) (dim: int) (project: Matrix<float> -> Matrix<float>) =
         let n = rows * cols
-        let p = DenseMatrix.Create(n, n, 0.0)
+        let p = Linalg.zeros n n
         for j in 0 .. n - 1 do
-            let e = DenseMatrix.Create(rows, cols, 0.0)
+            let e = Linalg.zeros rows cols
             e.[j % rows, j / rows] <- 1.0
             let pe = Linalg.values (project e)
             for i in 0 .. n - 1 do
@@ -193,7 +192,7 @@ module Manifold =
         checkShape m "egrad" egrad
         let basis = m.TangentBasis x
         let d = basis.Length
-        let h = DenseMatrix.Create(d, d, 0.0)
+        let h = Linalg.zeros d d
         for j in 0 .. d - 1 do
             let hv = m.EhessToRhess x egrad (ehess basis.[j]) basis.[j]
             for i in 0 .. d - 1 do

@@ -1,7 +1,6 @@
 namespace FunctionalAsymptotics.Groups
 
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Geometry
 
@@ -41,7 +40,7 @@ module Descriptor =
     let private psdFactor (manifold: Manifold) (k: int) (omega: Matrix<float>) =
         Manifold.checkPoint manifold "omega" omega
         let lam, v = Linalg.eigSymDesc omega
-        v.SubMatrix(0, omega.RowCount, 0, k), DenseMatrix.OfDiagonalArray(Array.sub lam 0 k |> Array.map sqrt)
+        v.SubMatrix(0, omega.RowCount, 0, k), (Linalg.diag (Array.sub lam 0 k |> Array.map sqrt))
 
     /// The Gram descriptor of `O(k)` acting from the left on `A in R^{k x d}` (spectral model):
     /// `D(A) = A^T A` on `FixedRankPsd(d,k)`, `dD(A)[dA] = dA^T A + A^T dA`. Section: with
@@ -106,9 +105,9 @@ module Descriptor =
             if r = 0 then compare a b else r)
 
     let private permuteColumns (order: int[]) (u: Matrix<float>) =
-        let m = DenseMatrix.Create(u.RowCount, u.ColumnCount, 0.0)
+        let m = Linalg.zeros u.RowCount u.ColumnCount
         order |> Array.iteri (fun j i -> m.SetColumn(j, u.Column(i)))
-        m :> Matrix<float>
+        m
 
     /// The canonical-ordering descriptor for `S_K` permuting the columns of `U in R^{d x K}`:
     /// `D(U)` = the columns sorted lexicographically. It is orbit-constant, and locally separating (and

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Groups
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// A compact matrix group `G` acting on a parameter space `R^{PointRows x PointCols}` (paper Section 4,
@@ -211,7 +210,7 @@ module GroupAction =
         action.Rho g
 
     let private stackColumns (rows: int) (ms: Matrix<float>[]) =
-        let m = DenseMatrix.Create(rows, ms.Length, 0.0)
+        let m = Linalg.zeros rows ms.Length
         ms |> Array.iteri (fun j a -> m.SetColumn(j, Linalg.values a))
         m
 
@@ -246,7 +245,7 @@ module GroupAction =
     /// The vertical space as one matrix: its orthonormal basis stacked as the columns of a `q0 x dim Ver`
     /// matrix (column-major vectorisation of each direction). Memory `O(q0 dim G)`.
     let verticalFrame (action: GroupAction) (w: Matrix<float>) : Matrix<float> =
-        stackColumns (w.RowCount * w.ColumnCount) (verticalBasis action w) :> Matrix<float>
+        stackColumns (w.RowCount * w.ColumnCount) (verticalBasis action w)
 
     /// The horizontal projector `P_Hor = I - F F^T` (`F = verticalFrame`) applied to the columns of a
     /// `q0 x n` matrix of vectorised directions: the matrix-free alternative to `horizontalBasis` (no

@@ -87,7 +87,7 @@ module Laws =
             let r = action.Rho g
             if r.RowCount <> p0.Length || r.ColumnCount <> p0.Length || p1.Length <> p0.Length then
                 raise (DimensionMismatchException("features", sprintf "length %d (rho is %d x %d)" r.RowCount r.RowCount r.ColumnCount, sprintf "length %d" p0.Length))
-            let rp = (r * DenseVector(p0)).ToArray()
+            let rp = (r * (Linalg.vector p0)).ToArray()
             let e = vecNorm (Array.map2 (-) p1 rp) / max 1.0 (vecNorm p0)
             let orth = Linalg.norm (r.TransposeThisAndMultiply r - Linalg.eye r.RowCount)
             max e orth, w, g, x)
@@ -121,7 +121,7 @@ module Laws =
             let constancy = Linalg.norm (descriptor.Map (action.Act g w) - d0) / max 1.0 (Linalg.norm d0)
             let hor = GroupAction.horizontalBasis action w
             let q = descriptor.ValueRows * descriptor.ValueCols
-            let j = DenseMatrix.Create(q, hor.Length, 0.0)
+            let j = Linalg.zeros q hor.Length
             hor |> Array.iteri (fun i h -> j.SetColumn(i, Linalg.values (descriptor.Differential w h)))
             let sv = if hor.Length = 0 then [| 1.0 |] else Linalg.singularValues j
             let smax = if sv.Length = 0 then 0.0 else sv.[0]
@@ -158,14 +158,14 @@ module Laws =
             let g = action.RandomElement rng
             let gw = action.Act g w
             let xs = Array.init designSize (fun _ -> randomSample rng)
-            let y = DenseVector(Array.init designSize (fun _ -> Linalg.gaussian rng))
+            let y = Linalg.vector (Array.init designSize (fun _ -> Linalg.gaussian rng))
             let fit (p: Matrix<float>) =
                 let psi = DenseMatrix.OfRowArrays(xs |> Array.map (features p))
                 psi.PseudoInverse() * y
             let t0 = fit w
             let t1 = fit gw
             let tests = Array.init testSize (fun _ -> randomSample rng)
-            let pred (theta: Vector<float>) p x = theta.DotProduct(DenseVector(features p x))
+            let pred (theta: Vector<float>) p x = theta.DotProduct(Linalg.vector (features p x))
             let diffs = tests |> Array.map (fun x -> abs (pred t0 w x - pred t1 gw x), abs (pred t0 w x))
             let i = diffs |> Array.mapi (fun i (d, _) -> i, d) |> Array.maxBy snd |> fst
             let scale = diffs |> Array.map snd |> Array.max

@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Prediction
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 open FunctionalAsymptotics.Estimation
@@ -58,19 +57,19 @@ module MixturePlugIn =
                         for q in r .. d - 1 do b.[r * d + q] <- b.[r * d + q] + x * ri.[q]
                 FunctionalAsymptotics.Kernels.MixtureKernels.AccumulateGramUpper(ReadOnlySpan v, Span vv)
         let total = WeightedMoments.total weights
-        let sigma = DenseMatrix.Create(kd, kd, fun a b -> (if a <= b then vv.[a * kd + b] else vv.[b * kd + a]) / total)
+        let sigma = Linalg.init kd kd (fun a b -> (if a <= b then vv.[a * kd + b] else vv.[b * kd + a]) / total)
         let h = sigma.Clone()
         for i in 0 .. k - 1 do
             for r in 0 .. d - 1 do
                 for q in 0 .. d - 1 do
                     let bq = if r <= q then blocks.[i].[r * d + q] else blocks.[i].[q * d + r]
                     h.[i * d + r, i * d + q] <- h.[i * d + r, i * d + q] - bq / total + (if r = q then mass.[i] / total else 0.0)
-        h, sigma :> Matrix<float>
+        h, sigma
 
     /// The `Kd x q` matrix whose columns are `vec(b_j)` (column-major, index `i d + r`) of a basis.
     let private basisMatrix (basis: Matrix<float>[]) : Matrix<float> =
         let rows = if basis.Length = 0 then 0 else basis.[0].RowCount * basis.[0].ColumnCount
-        DenseMatrix.Create(rows, basis.Length, fun a j -> (Linalg.values basis.[j]).[a]) :> Matrix<float>
+        Linalg.init rows basis.Length (fun a j -> (Linalg.values basis.[j]).[a])
 
     /// The number of standard errors by which a fitted quantity that Assumption 6.5 needs to be non-zero (the
     /// distance between two centres, the eigengap of `S(U)` at `r*`) must exceed zero (`checkIdentifiable`).
@@ -89,7 +88,7 @@ module MixturePlugIn =
         let d, k = u.RowCount, u.ColumnCount
         let b = basisMatrix sw.Basis
         let v = b * sw.Covariance * b.Transpose()
-        let se (g: float[]) = sqrt (max 0.0 ((DenseVector(g)).DotProduct(v * DenseVector(g))) / rows)
+        let se (g: float[]) = sqrt (max 0.0 ((Linalg.vector g).DotProduct(v * (Linalg.vector g))) / rows)
         for i in 0 .. k - 1 do
             for j in i + 1 .. k - 1 do
                 let diff = u.Column(i) - u.Column(j)
@@ -137,7 +136,7 @@ module MixturePlugIn =
 
     /// The matrix `acc / total` from a row-major `rows x cols` sum whose upper triangle only is filled when `symmetric`.
     let private averaged (rows: int) (cols: int) (symmetric: bool) (total: float) (acc: float[]) : Matrix<float> =
-        DenseMatrix.Create(rows, cols, fun a b -> (if not symmetric || a <= b then acc.[a * cols + b] else acc.[b * cols + a]) / total) :> Matrix<float>
+        Linalg.init rows cols (fun a b -> (if not symmetric || a <= b then acc.[a * cols + b] else acc.[b * cols + a]) / total)
 
     /// Weighted moments of the features at `U` over the labelled rows: `S = sum w phi phi^T / sum w`,
     /// `c = sum w y phi / sum w` and `sum w y^2 / sum w`, with the features in coordinates of their span,
@@ -215,10 +214,10 @@ module MixturePlugIn =
         let b = basisMatrix sw.Basis
         let g = Linalg.sym (b.TransposeThisAndMultiply(gVec) * b)
         let joint =
-            let m = DenseMatrix.Create(p + aa.RowCount, p + aa.RowCount, 0.0)
+            let m = Linalg.zeros (p + aa.RowCount) (p + aa.RowCount)
             m.SetSubMatrix(0, 0, s); m.SetSubMatrix(p, p, aa)
             m.SetSubMatrix(p, 0, ap); m.SetSubMatrix(0, p, ap.Transpose())
-            m :> Matrix<float>
+            m
         let summary =
             { Route = "plug-in"; DEff = p; DBase = Linalg.numericalRank TwoStage.rankTolerance joint; Sigma2 = sigma2
               Gram = g; Covariance = sw.Covariance; Weights = TwoStage.weightsOf sw.Covariance g }

@@ -50,7 +50,7 @@ module WeightedMoments =
                     let r = a * d
                     for b in a .. d - 1 do acc.[r + b] <- acc.[r + b] + wa * v.[o + b]
         let s = total weights
-        DenseMatrix.Create(d, d, fun a b -> (if a <= b then acc.[a * d + b] else acc.[b * d + a]) / s) :> Matrix<float>
+        Linalg.init d d (fun a b -> (if a <= b then acc.[a * d + b] else acc.[b * d + a]) / s)
 
     /// `sum_i w_i y_i x_i / sum_i w_i` (length d).
     let crossMoment (t: DataTable) (y: float[]) (weights: float[]) : float[] =
@@ -90,7 +90,7 @@ module DownstreamFit =
         let p = s.RowCount
         let r = Linalg.numericalRank 1e-10 s
         if r < p then raise (RankDeficientException(argument, p, r))
-        s.Solve(DenseVector(c)).ToArray()
+        s.Solve(Linalg.vector c).ToArray()
 
     /// `theta_hat = (W S_xx W^T)^-1 W S_xy` and `sigma_hat^2 = (S_yy - theta_hat^T W S_xy) n_w / (n_w - p)` for
     /// linear features `W x` from the weighted moments (`n_w = sum w` > p): the least-squares fit of `y` on
@@ -98,7 +98,7 @@ module DownstreamFit =
     let linear (w: Matrix<float>) (sxx: Matrix<float>) (sxy: float[]) (syy: float) (nw: float) : float[] * float =
         let p = w.RowCount
         if not (nw > float p) then Check.fail "labelled" (sprintf "needs more than %d rows (the number of features), got %g" p nw)
-        let c = (w * DenseVector(sxy)).ToArray()
+        let c = (w * (Linalg.vector sxy)).ToArray()
         let theta = solveNormal "labelled feature covariance W S_xx W^T" (Linalg.sym (w * sxx * w.Transpose())) c
         let rss = syy - Array.fold2 (fun acc a b -> acc + a * b) 0.0 theta c
         theta, max 0.0 rss * nw / (nw - float p)
@@ -117,7 +117,7 @@ module FactorPlugIn =
         let lam, u = Linalg.eigSymDesc s
         if not (lam.[k - 1] > 1.0) then
             Check.fail "k" (sprintf "the %d-th eigenvalue of the unlabelled second moment is %g <= 1 (the factor model's unit noise level): %d factors are not identifiable from these data" k lam.[k - 1] k)
-        u.SubMatrix(0, d, 0, k) * DenseMatrix.OfDiagonalArray(Array.init k (fun i -> sqrt (lam.[i] - 1.0)))
+        u.SubMatrix(0, d, 0, k) * (Linalg.diag (Array.init k (fun i -> sqrt (lam.[i] - 1.0))))
 
     /// The empirical score second moment `sum_i w_i g_h(x_i) g_h(x_i)^T / sum w` on the horizontal basis,
     /// with the per-sample gradient `nabla_A l = S^-1 A - y z^T`, `y = S^-1 x`, `z = A^T y`, `S = I + A A^T`
@@ -158,14 +158,14 @@ module FactorPlugIn =
                     let wg = w * g.[j]
                     for l in j .. q - 1 do acc.[j * q + l] <- acc.[j * q + l] + wg * g.[l]
         let s = WeightedMoments.total weights
-        DenseMatrix.Create(q, q, fun j l -> (if j <= l then acc.[j * q + l] else acc.[l * q + j]) / s) :> Matrix<float>
+        Linalg.init q q (fun j l -> (if j <= l then acc.[j * q + l] else acc.[l * q + j]) / s)
 
     /// The empirical sandwich at `A_hat`: `H_h` is the Hessian of the loss at the unlabelled second moment
     /// (the loss is linear in `x x^T`), `Sigma_h` the empirical score second moment (`scoreCovariance`).
     let sandwich (t: DataTable) (weights: float[]) (secondMoment: Matrix<float>) (a: Matrix<float>) : Sandwich =
         let basis = GroupAction.horizontalBasis (GroupAction.orthogonalRight a.RowCount a.ColumnCount) a
         let q = basis.Length
-        let h = DenseMatrix.Create(q, q, 0.0)
+        let h = Linalg.zeros q q
         for j in 0 .. q - 1 do
             let hv = Factor.hessianVectorFor secondMoment a basis.[j]
             for i in 0 .. q - 1 do h.[i, j] <- Linalg.inner basis.[i] hv
@@ -223,8 +223,8 @@ module UserModelPlugIn =
             let p = phi.[0].Length
             if not (nw > float p) then Check.fail "labelled" (sprintf "needs more than %d rows (the number of features), got %g" p nw)
             let pm = DenseMatrix.OfRowArrays phi
-            let theta = DownstreamFit.solveNormal "labelled feature covariance" (Linalg.sym (pm.TransposeThisAndMultiply pm / nw)) ((pm.TransposeThisAndMultiply(DenseVector(labels)) / nw).ToArray())
-            let resid = DenseVector(labels) - pm * DenseVector(theta)
+            let theta = DownstreamFit.solveNormal "labelled feature covariance" (Linalg.sym (pm.TransposeThisAndMultiply pm / nw)) ((pm.TransposeThisAndMultiply(Linalg.vector labels) / nw).ToArray())
+            let resid = (Linalg.vector labels) - pm * (Linalg.vector theta)
             let sigma2 = resid.DotProduct(resid) / (nw - float p)
             let repr =
                 match spec.Representation with

@@ -23,9 +23,9 @@ module GaussianMixture =
         if k < 2 then Check.fail "K" (sprintf "must be >= 2, got %d" k)
         if d < k then Check.fail "d" (sprintf "must be >= K = %d, got %d" k d)
         Check.positive "beta" beta
-        let u = DenseMatrix.Create(d, k, 0.0)
+        let u = Linalg.zeros d k
         for i in 0 .. k - 1 do u.[i, i] <- beta
-        u :> Matrix<float>
+        u
 
     /// `theta*` proportional to `(1_{d+1}, (1/2) 1_{d+1}, ..., (1/K) 1_{d+1})` in `R^{K(d+1)}`
     /// (Appendix K, L6737), scaled to Euclidean norm `thetaNorm` (1 in the paper text, 10 in the authors' code).
@@ -122,7 +122,7 @@ module GaussianMixture =
         let ds = dc * pr.Centred.Transpose() + pr.Centred * dc.Transpose()
         let v = pr.Eigenvectors
         let r = pr.RStar
-        let w = DenseMatrix.Create(d, d, 0.0) :> Matrix<float>
+        let w = (Linalg.zeros d d)
         if r < d then
             let vr = v.SubMatrix(0, d, 0, r)
             let vp = v.SubMatrix(0, d, r, d - r)
@@ -142,12 +142,12 @@ module GaussianMixture =
     /// Projected responsibilities (6.3): `pi_i(x; U) = softmax_i(<P u_i, P x> - |P u_i|^2 / 2)`.
     let responsibilities (pr: Projector) (u: Matrix<float>) (x: float[]) : float[] =
         Check.sameLength "x" u.RowCount x.Length
-        respFrom pr.P u (DenseVector(x))
+        respFrom pr.P u (Linalg.vector x)
 
     /// Features (6.4): `psi_U(x) = (pi_1 P(x - u_1), pi_1, ..., pi_K P(x - u_K), pi_K) in R^{K(d+1)}`.
     let features (pr: Projector) (u: Matrix<float>) (x: float[]) : float[] =
         Check.sameLength "x" u.RowCount x.Length
-        let xv = DenseVector(x)
+        let xv = Linalg.vector x
         let pis = respFrom pr.P u xv
         [| for i in 0 .. u.ColumnCount - 1 do
                yield! ((pr.P * (xv - u.Column(i))) * pis.[i]).ToArray()
@@ -165,7 +165,7 @@ module GaussianMixture =
     /// `featureDerivative` with the projector derivative `dP = projectorDerivative pr dU` precomputed.
     and featureDerivativeGiven (pr: Projector) (dp: Matrix<float>) (u: Matrix<float>) (x: float[]) (du: Matrix<float>) : float[] =
         let d, k = u.RowCount, u.ColumnCount
-        let xv = DenseVector(x) :> Vector<float>
+        let xv = (Linalg.vector x)
         let p = pr.P
         let pis = respFrom p u xv
         let ds = Array.init k (fun i ->
@@ -200,7 +200,7 @@ module GaussianMixture =
         Check.sameLength "theta" (k * (d + 1)) theta.Length
         let v = pr.Eigenvectors
         let rot (w: Vector<float>) = (v.TransposeThisAndMultiply(w)).ToArray()
-        let tt = Array.init k (fun i -> rot (DenseVector(theta.[i * (d + 1) .. i * (d + 1) + d - 1]))) |> Array.concat
+        let tt = Array.init k (fun i -> rot (Linalg.vector (theta.[i * (d + 1) .. i * (d + 1) + d - 1]))) |> Array.concat
         let ct = Array.init (d * k) (fun j -> let a, i = j / k, j % k in v.Column(a).DotProduct(pr.Centred.Column(i)))
         { D = d; K = k; R = pr.RStar
           V = Array.init (d * d) (fun j -> v.[j / d, j % d])
@@ -330,7 +330,7 @@ module GaussianMixture =
         adjointGradientIn true adj x grad phi scratch
 
     /// The eigenvectors of `S(U)` behind an adjoint: `adjointGradientIn false` returns `(I_K (x) V^T) a(x)`.
-    let adjointBasis (adj: Adjoint) : Matrix<float> = DenseMatrix.Create(adj.D, adj.D, fun i j -> adj.V.[i * adj.D + j]) :> Matrix<float>
+    let adjointBasis (adj: Adjoint) : Matrix<float> = (Linalg.init adj.D adj.D (fun i j -> adj.V.[i * adj.D + j]))
 
     /// Scratch length needed by `adjointGradient`.
     let adjointScratchLength (adj: Adjoint) = adj.D + 3 * adj.K + adj.K * adj.D + adj.D * adj.D + (2 * adj.K + 1) * adj.R

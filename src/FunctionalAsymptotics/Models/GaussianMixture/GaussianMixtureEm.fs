@@ -2,7 +2,6 @@ namespace FunctionalAsymptotics.Models
 
 open System
 open MathNet.Numerics.LinearAlgebra
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Groups
 
@@ -45,7 +44,7 @@ module GaussianMixtureEm =
     /// proportional to its squared distance to the nearest chosen centre (distances kept and updated, O(m K d)).
     let kMeansPlusPlus (k: int) (z: float[][]) (rng: Random) : Matrix<float> =
         let d = z.[0].Length
-        let u = DenseMatrix.Create(d, k, 0.0)
+        let u = Linalg.zeros d k
         let first = z.[rng.Next z.Length]
         u.SetColumn(0, first)
         let w = z |> Array.map (fun x -> let mutable s = 0.0 in (for r in 0 .. d - 1 do let t = x.[r] - first.[r] in s <- s + t * t); s)
@@ -67,7 +66,7 @@ module GaussianMixtureEm =
                     let mutable q = 0.0
                     for r in 0 .. d - 1 do let t = x.[r] - c.[r] in q <- q + t * t
                     if q < w.[s] then w.[s] <- q
-        u :> Matrix<float>
+        u
 
     /// The samples (rows of `z`) in the row-block layout of `Kernels.EmKernels` (8 samples a block).
     let private pack (z: float[][]) : float[] =
@@ -148,12 +147,12 @@ module GaussianMixtureEm =
                     // the next cycle's u0 = u, with ll(u) and the sums at u in hand; its first step applies the rule
                     change <- infinity
         if change > o.Tolerance then raise (ConvergenceException("EM (Gaussian mixture)", it, lastChange, o.Tolerance))
-        let result = DenseMatrix.Create(d, k, fun r i -> u.[i * d + r])
+        let result = Linalg.init d k (fun r i -> u.[i * d + r])
         for i in 0 .. k - 1 do
             for j in i + 1 .. k - 1 do
                 if (result.Column(i) - result.Column(j)).L2Norm() < o.MinSeparation then
                     raise (DegenerateMixtureException(sprintf "centres %d and %d coincide" (i + 1) (j + 1)))
-        result :> Matrix<float>, ll
+        result, ll
 
     /// EM from a start: E-step `gamma_si = softmax_i(-|z_s - u_i|^2 / 2)`, M-step `u_i = sum_s gamma_si z_s / sum_s gamma_si`,
     /// until the mean log-likelihood changes by at most `o.Tolerance`; returns the centres and their mean
@@ -197,6 +196,6 @@ module GaussianMixtureEm =
         let k = u.ColumnCount
         let cost = Array2D.init k k (fun i j -> let t = reference.Column(i) - u.Column(j) in t.DotProduct(t))
         let assign = Assignment.hungarian cost
-        let out = DenseMatrix.Create(u.RowCount, k, 0.0)
+        let out = Linalg.zeros u.RowCount k
         for i in 0 .. k - 1 do out.SetColumn(i, u.Column(assign.[i]))
-        out :> Matrix<float>
+        out

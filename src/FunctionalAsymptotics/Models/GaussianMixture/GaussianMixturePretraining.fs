@@ -106,9 +106,9 @@ module GaussianMixturePretraining =
     type private Sums = { Fisher: float[]; NF: int; Aa: float[]; APsi: float[]; PsiPsi: float[]; NG: int }
 
     let private upperToSym (n: int) (xs: float[]) =
-        DenseMatrix.Create(n, n, fun i j -> if j >= i then xs.[i * n + j] else xs.[j * n + i]) :> Matrix<float>
+        Linalg.init n n (fun i j -> if j >= i then xs.[i * n + j] else xs.[j * n + i])
 
-    let private rowMajor (rows: int) (cols: int) (xs: float[]) = DenseMatrix.Create(rows, cols, fun i j -> xs.[i * cols + j]) :> Matrix<float>
+    let private rowMajor (rows: int) (cols: int) (xs: float[]) = (Linalg.init rows cols (fun i j -> xs.[i * cols + j]))
 
     /// `tr(V G)` and the ingredients from moment sums: `V = I^{-1}`, `G = A - C S^{-1} C^T` (exact solve on the span).
     let private evaluate (o: MixtureOptions) (kd: int) (p: int) (fisher: Matrix<float>) (aa: Matrix<float>) (aPsi: Matrix<float>) (psiPsi: Matrix<float>) =
@@ -229,9 +229,9 @@ module GaussianMixturePretraining =
         let q = k * (d + 1)
         let directions =
             Array.init kd (fun j ->
-                let du = DenseMatrix.Create(d, k, 0.0)
+                let du = Linalg.zeros d k
                 du.[j % d, j / d] <- 1.0
-                du :> Matrix<float>)
+                du)
         let dps = directions |> Array.map (GaussianMixture.projectorDerivative pr)
         let aa = Array.zeroCreate (kd * kd)
         let aPsi = Array.zeroCreate (kd * q)
@@ -360,12 +360,12 @@ module GaussianMixturePretraining =
         let eeM = upperToSym k ee
         // back from the reduced coordinates: B = I_K (x) diag(I_r*, Q), kd x K (r* + m)
         let expand =
-            let bm = DenseMatrix.Create(kd, kr, 0.0)
+            let bm = Linalg.zeros kd kr
             for i in 0 .. k - 1 do
                 for a in 0 .. r - 1 do bm.[i * d + a, i * rm + a] <- 1.0
                 for b in 0 .. d - r - 1 do
                     for j in 0 .. m - 1 do bm.[i * d + r + b, i * rm + r + j] <- q.[b * m + j]
-            bm :> Matrix<float>
+            bm
         let aaM = Linalg.sym (expand * upperToSym kr aa * expand.Transpose())
         for i in 0 .. k - 1 do
             for j in 0 .. k - 1 do
@@ -400,10 +400,10 @@ module GaussianMixturePretraining =
                 else raise (RankDeficientException("G (not positive semi-definite)", 0, 0)))
         // d_base: rank of the joint Gram of (phi, a)
         let joint =
-            let m = DenseMatrix.Create(dEff + kd, dEff + kd, 0.0)
+            let m = Linalg.zeros (dEff + kd) (dEff + kd)
             m.SetSubMatrix(0, 0, ppM); m.SetSubMatrix(dEff, dEff, aaM)
             m.SetSubMatrix(dEff, 0, apM); m.SetSubMatrix(0, dEff, apM.Transpose())
-            m :> Matrix<float>
+            m
         let dBase = Linalg.numericalRank o.RankTolerance joint
         { Route = route; K = k; D = d; Beta = beta; RStar = rStar; DEff = dEff; DBase = dBase; ThetaNorm = o.ThetaNorm
           Weights = weights; PretrainMean = tr; PretrainMeanStdErr = se; Fisher = fisher; G = rot * g * rot.Transpose()
@@ -412,9 +412,9 @@ module GaussianMixturePretraining =
     /// `R = I_K (x) V` for the eigenvectors `V` of `S(U*)` behind an adjoint.
     let private blockRotation (adj: GaussianMixture.Adjoint) (k: int) (d: int) : Matrix<float> =
         let v = GaussianMixture.adjointBasis adj
-        let m = DenseMatrix.Create(k * d, k * d, 0.0)
+        let m = Linalg.zeros (k * d) (k * d)
         for i in 0 .. k - 1 do m.SetSubMatrix(i * d, i * d, v)
-        m :> Matrix<float>
+        m
 
     /// The quadrature route (see `MixtureRoute.Quadrature`): orders from `quadratureOrders` until the last two
     /// changes of `tr(V G)` are within `o.QuadratureTolerance` relatively or the next order would exceed

@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Models
 
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 
 /// Gauss–Hermite rules for the standard normal and their tensor grids: the quadrature behind the mixture's
@@ -15,7 +14,7 @@ module GaussHermite =
     /// (`k = 1 .. n-1`), the weights the squared first components of its unit eigenvectors.
     let rule (n: int) : float[] * float[] =
         if n < 1 || n > 200 then Check.fail "order" (sprintf "must be in [1, 200], got %d" n)
-        let j = DenseMatrix.Create(n, n, fun a b -> if abs (a - b) = 1 then sqrt (float (max a b)) else 0.0)
+        let j = Linalg.init n n (fun a b -> if abs (a - b) = 1 then sqrt (float (max a b)) else 0.0)
         let lam, v = Linalg.eigSymDesc j
         let idx = Array.init n (fun i -> n - 1 - i)
         let nodes = idx |> Array.map (fun i -> lam.[i])

@@ -1,6 +1,5 @@
 namespace FunctionalAsymptotics.Models
 
-open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
 open FunctionalAsymptotics.Asymptotics
 open FunctionalAsymptotics.Simulation
@@ -21,7 +20,7 @@ module SpectralPipeline =
         Spectral.validate cfg
         Check.positive "alpha" alpha
         let summary = TwoStage.horizontal (Spectral.spec cfg)
-        let b = Spectral.aStar(cfg).TransposeThisAndMultiply(DenseVector(cfg.Beta)).ToArray()
+        let b = Spectral.aStar(cfg).TransposeThisAndMultiply(Linalg.vector cfg.Beta).ToArray()
         let eye = Linalg.eye cfg.D
         PipelineModel.exact "spectral" alpha summary (
             fun ctx ->
