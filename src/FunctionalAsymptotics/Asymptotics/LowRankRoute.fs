@@ -60,25 +60,9 @@ module LowRankRoute =
         let top = Array.max s
         if top <= 1e-300 then 0 else s |> Array.filter (fun x -> x > relTol * top) |> Array.length
 
-    /// Runs `f` with MathNet's own parallelism off (restored afterwards): the Hessian-vector products and
-    /// feature derivatives are many small products, for which MathNet's per-product `Parallel.For` costs
-    /// more than the product (the solves are parallel across right-hand sides instead).
-    /// Concurrent callers share one reference count: the first saves the setting, the last restores it.
-    let private singleThreadGate = obj ()
-    let mutable private singleThreadUsers = 0
-    let mutable private savedParallelism = 1
-
-    let private withSingleThreadedMathNet (f: unit -> 'T) : 'T =
-        lock singleThreadGate (fun () ->
-            if singleThreadUsers = 0 then
-                savedParallelism <- MathNet.Numerics.Control.MaxDegreeOfParallelism
-                MathNet.Numerics.Control.MaxDegreeOfParallelism <- 1
-            singleThreadUsers <- singleThreadUsers + 1)
-        try f ()
-        finally
-            lock singleThreadGate (fun () ->
-                singleThreadUsers <- singleThreadUsers - 1
-                if singleThreadUsers = 0 then MathNet.Numerics.Control.MaxDegreeOfParallelism <- savedParallelism)
+    /// Runs `f` with MathNet's own parallelism off (`Linalg.withSingleThreadedMathNet`): the Hessian-vector products
+    /// and feature derivatives are many small products (the solves are parallel across right-hand sides instead).
+    let private withSingleThreadedMathNet (f: unit -> 'T) : 'T = Linalg.withSingleThreadedMathNet f
 
     /// Extreme eigenvalues of the Lanczos tridiagonal matrix built from the CG coefficients (Saad, Iterative
     /// Methods for Sparse Linear Systems, section 6.7.3): `T_jj = 1/alpha_j + beta_{j-1}/alpha_{j-1}`,
