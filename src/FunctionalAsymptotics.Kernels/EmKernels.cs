@@ -159,8 +159,21 @@ public static class EmKernels
                 s3 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 3), s3);
                 t3 = Vector512.FusedMultiplyAdd(y, Unsafe.Add(ref ur, 3), t3);
             }
-            ll += FinishBlock4(s0, s1, s2, s3, xx, rows - b * BlockWidth, ref z0, baseA, d, ref acc, ref m0, ref m1, ref m2, ref m3);
-            ll += FinishBlock4(t0, t1, t2, t3, yy, rows - (b + 1) * BlockWidth, ref z0, baseB, d, ref acc, ref m0, ref m1, ref m2, ref m3);
+            ll += Weights4(s0, s1, s2, s3, xx, rows - b * BlockWidth, out var g0, out var g1, out var g2, out var g3);
+            ll += Weights4(t0, t1, t2, t3, yy, rows - (b + 1) * BlockWidth, out var f0, out var f1, out var f2, out var f3);
+            m0 += g0; m1 += g1; m2 += g2; m3 += g3;
+            m0 += f0; m1 += f1; m2 += f2; m3 += f3;
+            // Both blocks' M-step terms per accumulator load and store (block b's first: the order of each sum holds).
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseA + (nuint)(r * BlockWidth));
+                var y = Vector512.LoadUnsafe(ref z0, baseB + (nuint)(r * BlockWidth));
+                ref var ar = ref Unsafe.Add(ref acc, 4 * r);
+                ar = Vector512.FusedMultiplyAdd(f0, y, Vector512.FusedMultiplyAdd(g0, z, ar));
+                Unsafe.Add(ref ar, 1) = Vector512.FusedMultiplyAdd(f1, y, Vector512.FusedMultiplyAdd(g1, z, Unsafe.Add(ref ar, 1)));
+                Unsafe.Add(ref ar, 2) = Vector512.FusedMultiplyAdd(f2, y, Vector512.FusedMultiplyAdd(g2, z, Unsafe.Add(ref ar, 2)));
+                Unsafe.Add(ref ar, 3) = Vector512.FusedMultiplyAdd(f3, y, Vector512.FusedMultiplyAdd(g3, z, Unsafe.Add(ref ar, 3)));
+            }
         }
         for (; b < blocks; b++)
         {
@@ -176,7 +189,17 @@ public static class EmKernels
                 s2 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 2), s2);
                 s3 = Vector512.FusedMultiplyAdd(z, Unsafe.Add(ref ur, 3), s3);
             }
-            ll += FinishBlock4(s0, s1, s2, s3, xx, rows - b * BlockWidth, ref z0, baseIndex, d, ref acc, ref m0, ref m1, ref m2, ref m3);
+            ll += Weights4(s0, s1, s2, s3, xx, rows - b * BlockWidth, out var g0, out var g1, out var g2, out var g3);
+            m0 += g0; m1 += g1; m2 += g2; m3 += g3;
+            for (int r = 0; r < d; r++)
+            {
+                var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
+                ref var ar = ref Unsafe.Add(ref acc, 4 * r);
+                ar = Vector512.FusedMultiplyAdd(g0, z, ar);
+                Unsafe.Add(ref ar, 1) = Vector512.FusedMultiplyAdd(g1, z, Unsafe.Add(ref ar, 1));
+                Unsafe.Add(ref ar, 2) = Vector512.FusedMultiplyAdd(g2, z, Unsafe.Add(ref ar, 2));
+                Unsafe.Add(ref ar, 3) = Vector512.FusedMultiplyAdd(g3, z, Unsafe.Add(ref ar, 3));
+            }
         }
         for (int i = 0; i < 4; i++)
             for (int r = 0; r < d; r++) sums[i * d + r] = Vector512.Sum(accArray[r * 4 + i]);
@@ -184,12 +207,11 @@ public static class EmKernels
         return Vector512.Sum(ll);
     }
 
-    /// <summary>The rest of one K = 4 block from its scores and <c>|z|^2</c>: responsibilities, masses, the M-step sums
-    /// (coordinate-major, <c>r 4 + i</c>); returns the block's log-likelihood terms.</summary>
+    /// <summary>The responsibilities <c>g_i = e_i / se</c> of one K = 4 block from its scores and <c>|z|^2</c> (zero on
+    /// padding lanes); returns the block's log-likelihood terms.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> FinishBlock4(Vector512<double> s0, Vector512<double> s1, Vector512<double> s2, Vector512<double> s3,
-        Vector512<double> xx, int remaining, ref double z0, nuint baseIndex, int d, ref Vector512<double> acc,
-        ref Vector512<double> m0, ref Vector512<double> m1, ref Vector512<double> m2, ref Vector512<double> m3)
+    private static Vector512<double> Weights4(Vector512<double> s0, Vector512<double> s1, Vector512<double> s2, Vector512<double> s3,
+        Vector512<double> xx, int remaining, out Vector512<double> g0, out Vector512<double> g1, out Vector512<double> g2, out Vector512<double> g3)
     {
         var mx = Vector512.Max(Vector512.Max(s0, s1), Vector512.Max(s2, s3));
         var e0 = Vector512.Exp(s0 - mx);
@@ -198,20 +220,10 @@ public static class EmKernels
         var e3 = Vector512.Exp(s3 - mx);
         var se = (e0 + e1) + (e2 + e3);
         var term = LogLikelihoodAndWeight(mx, se, xx, remaining, out var inv);
-        var g0 = e0 * inv;
-        var g1 = e1 * inv;
-        var g2 = e2 * inv;
-        var g3 = e3 * inv;
-        m0 += g0; m1 += g1; m2 += g2; m3 += g3;
-        for (int r = 0; r < d; r++)
-        {
-            var z = Vector512.LoadUnsafe(ref z0, baseIndex + (nuint)(r * BlockWidth));
-            ref var ar = ref Unsafe.Add(ref acc, 4 * r);
-            ar = Vector512.FusedMultiplyAdd(g0, z, ar);
-            Unsafe.Add(ref ar, 1) = Vector512.FusedMultiplyAdd(g1, z, Unsafe.Add(ref ar, 1));
-            Unsafe.Add(ref ar, 2) = Vector512.FusedMultiplyAdd(g2, z, Unsafe.Add(ref ar, 2));
-            Unsafe.Add(ref ar, 3) = Vector512.FusedMultiplyAdd(g3, z, Unsafe.Add(ref ar, 3));
-        }
+        g0 = e0 * inv;
+        g1 = e1 * inv;
+        g2 = e2 * inv;
+        g3 = e3 * inv;
         return term;
     }
 
