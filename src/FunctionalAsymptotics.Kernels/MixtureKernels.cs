@@ -178,11 +178,38 @@ public static class MixtureKernels
                 for (int t = 0; t < threes; t++, c += 3 * w) GramTile4x3(ref xb, kc, n, gram, i0, c);
                 for (; c + 2 * w <= n; c += 2 * w) GramTile4x2(ref xb, kc, n, gram, i0, c);
                 for (; c + w <= n; c += w) GramTile4x1(ref xb, kc, n, gram, i0, c);
-                for (int i = i0; i < i0 + 4; i++)
-                    for (int j = Math.Max(c, i); j < n; j++) gram[i * n + j] = GramEntry(ref xb, kc, n, gram[i * n + j], i, j);
+                if (c < n) GramEdge4(ref xb, kc, n, gram, i0, c);
             }
             for (int i = i0; i < iHi; i++)
                 for (int j = i; j < n; j++) gram[i * n + j] = GramEntry(ref xb, kc, n, gram[i * n + j], i, j);
+        }
+    }
+
+    /// <summary>The last <c>n - c &lt; 8</c> columns of rows <c>i0 .. i0 + 3</c>: per column <c>j</c> one
+    /// <c>Vector256</c> chain over the four rows (lane <c>l</c>: entry <c>(i0 + l, j)</c>, the scalar chain's
+    /// operations), the columns' chains interleaved; lanes left of the diagonal are dropped.</summary>
+    private static void GramEdge4(ref double x, int rows, int n, Span<double> gram, int i0, int c)
+    {
+        int cols = n - c;
+        Span<Vector256<double>> acc = stackalloc Vector256<double>[8];
+        for (int jj = 0; jj < cols; jj++)
+        {
+            int j = c + jj;
+            acc[jj] = Vector256.Create(gram[i0 * n + j], gram[(i0 + 1) * n + j], gram[(i0 + 2) * n + j], gram[(i0 + 3) * n + j]);
+        }
+        ref double xi = ref Unsafe.Add(ref x, i0);
+        ref double xc = ref Unsafe.Add(ref x, c);
+        nuint o = 0, un = (nuint)n;
+        for (int s = 0; s < rows; s++, o += un)
+        {
+            var v = Vector256.LoadUnsafe(ref xi, o);
+            for (int jj = 0; jj < cols; jj++)
+                acc[jj] = Vector256.FusedMultiplyAdd(v, Vector256.Create(Unsafe.Add(ref xc, o + (nuint)jj)), acc[jj]);
+        }
+        for (int jj = 0; jj < cols; jj++)
+        {
+            int j = c + jj;
+            for (int l = 0; l < 4 && i0 + l <= j; l++) gram[(i0 + l) * n + j] = acc[jj][l];
         }
     }
 
