@@ -80,14 +80,15 @@ module Spectral =
     /// `x- = a^{1/2} xi3`, so `E[x x^T] = E[x+ x+^T] = diag(a)`, `E[x+ x^T] = diag(c)`.
     let sample (cfg: SpectralConfig) (rng: Random) : float[] =
         let d = cfg.D
-        let xi1 = Linalg.randnVector rng d
-        let xi2 = Linalg.randnVector rng d
-        let xi3 = Linalg.randnVector rng d
+        // xi1, xi2, xi3 drawn in this order into the three blocks, then transformed in place.
+        let z = Array.init (3 * d) (fun _ -> Linalg.gaussian rng)
         let a = cfg.SigmaPre
-        let x = Array.init d (fun i -> sqrt a.[i] * xi1.[i])
-        let xp = Array.init d (fun i -> cfg.C.[i] / a.[i] * x.[i] + sqrt (max 0.0 (a.[i] - cfg.C.[i] * cfg.C.[i] / a.[i])) * xi2.[i])
-        let xm = Array.init d (fun i -> sqrt a.[i] * xi3.[i])
-        Array.concat [ x; xp; xm ]
+        for i in 0 .. d - 1 do
+            let x = sqrt a.[i] * z.[i]
+            z.[i] <- x
+            z.[d + i] <- cfg.C.[i] / a.[i] * x + sqrt (max 0.0 (a.[i] - cfg.C.[i] * cfg.C.[i] / a.[i])) * z.[d + i]
+            z.[2 * d + i] <- sqrt a.[i] * z.[2 * d + i]
+        z
 
     /// A seeded downstream data set of size `n`: design rows `x ~ N(0, I_d)` (`mu_down`) and labels
     /// `y = beta*^T A* x + eps`, `eps ~ N(0, sigma^2)` (Section 6.1: realizable linear target).
