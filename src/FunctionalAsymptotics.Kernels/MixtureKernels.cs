@@ -175,9 +175,9 @@ public static class MixtureKernels
                 int c = i0 / w * w;
                 int q = (n - c) / w;
                 int threes = q % 3 == 1 && q >= 4 ? (q - 4) / 3 : q / 3;
-                for (int t = 0; t < threes; t++, c += 3 * w) GramTile4x3(ref xb, kc, n, gram, i0, c);
-                for (; c + 2 * w <= n; c += 2 * w) GramTile4x2(ref xb, kc, n, gram, i0, c);
-                for (; c + w <= n; c += w) GramTile4x1(ref xb, kc, n, gram, i0, c);
+                for (int t = 0; t < threes; t++, c += 3 * w) GramTile4<ThreeChunks>(ref xb, kc, n, gram, i0, c);
+                for (; c + 2 * w <= n; c += 2 * w) GramTile4<TwoChunks>(ref xb, kc, n, gram, i0, c);
+                for (; c + w <= n; c += w) GramTile4<OneChunk>(ref xb, kc, n, gram, i0, c);
                 if (c < n) GramEdge4(ref xb, kc, n, gram, i0, c);
             }
             for (int i = i0; i < iHi; i++)
@@ -231,90 +231,70 @@ public static class MixtureKernels
         for (int l = i - c; l < Vector512<double>.Count; l++) gram[i * n + c + l] = v[l];
     }
 
-    private static void GramTile4x3(ref double x, int rows, int n, Span<double> gram, int i0, int c)
+    /// <summary>The number of vector chunks of a register tile, a constant of the JIT-specialised tile.</summary>
+    private interface ITileChunks { static abstract int Count { get; } }
+    private struct OneChunk : ITileChunks { public static int Count => 1; }
+    private struct TwoChunks : ITileChunks { public static int Count => 2; }
+    private struct ThreeChunks : ITileChunks { public static int Count => 3; }
+
+    /// <summary>The register tile of rows <c>i0 .. i0 + 3</c> by <c>T.Count</c> vector chunks from column <c>c</c>
+    /// (specialised per <c>T</c>: the branches on the constant count vanish, the accumulators stay in registers).</summary>
+    private static void GramTile4<T>(ref double x, int rows, int n, Span<double> gram, int i0, int c) where T : struct, ITileChunks
     {
         const int w = 8;
+        int k = T.Count;
         ref double g = ref MemoryMarshal.GetReference(gram);
         nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n;
-        var a00 = Vector512.LoadUnsafe(ref g, r0); var a01 = Vector512.LoadUnsafe(ref g, r0 + w); var a02 = Vector512.LoadUnsafe(ref g, r0 + 2 * w);
-        var a10 = Vector512.LoadUnsafe(ref g, r1); var a11 = Vector512.LoadUnsafe(ref g, r1 + w); var a12 = Vector512.LoadUnsafe(ref g, r1 + 2 * w);
-        var a20 = Vector512.LoadUnsafe(ref g, r2); var a21 = Vector512.LoadUnsafe(ref g, r2 + w); var a22 = Vector512.LoadUnsafe(ref g, r2 + 2 * w);
-        var a30 = Vector512.LoadUnsafe(ref g, r3); var a31 = Vector512.LoadUnsafe(ref g, r3 + w); var a32 = Vector512.LoadUnsafe(ref g, r3 + 2 * w);
+        Vector512<double> a01 = default, a11 = default, a21 = default, a31 = default, a02 = default, a12 = default, a22 = default, a32 = default;
+        var a00 = Vector512.LoadUnsafe(ref g, r0); var a10 = Vector512.LoadUnsafe(ref g, r1);
+        var a20 = Vector512.LoadUnsafe(ref g, r2); var a30 = Vector512.LoadUnsafe(ref g, r3);
+        if (k > 1)
+        {
+            a01 = Vector512.LoadUnsafe(ref g, r0 + w); a11 = Vector512.LoadUnsafe(ref g, r1 + w);
+            a21 = Vector512.LoadUnsafe(ref g, r2 + w); a31 = Vector512.LoadUnsafe(ref g, r3 + w);
+        }
+        if (k > 2)
+        {
+            a02 = Vector512.LoadUnsafe(ref g, r0 + 2 * w); a12 = Vector512.LoadUnsafe(ref g, r1 + 2 * w);
+            a22 = Vector512.LoadUnsafe(ref g, r2 + 2 * w); a32 = Vector512.LoadUnsafe(ref g, r3 + 2 * w);
+        }
         ref double xi = ref Unsafe.Add(ref x, i0);
         ref double xc = ref Unsafe.Add(ref x, c);
         nuint o = 0, un = (nuint)n;
         for (int s = 0; s < rows; s++, o += un)
         {
             var xa = Vector512.LoadUnsafe(ref xc, o);
-            var xb = Vector512.LoadUnsafe(ref xc, o + w);
-            var xd = Vector512.LoadUnsafe(ref xc, o + 2 * w);
+            var xb = k > 1 ? Vector512.LoadUnsafe(ref xc, o + w) : default;
+            var xd = k > 2 ? Vector512.LoadUnsafe(ref xc, o + 2 * w) : default;
             var b = Vector512.Create(Unsafe.Add(ref xi, o));
-            a00 = Vector512.FusedMultiplyAdd(b, xa, a00); a01 = Vector512.FusedMultiplyAdd(b, xb, a01); a02 = Vector512.FusedMultiplyAdd(b, xd, a02);
+            a00 = Vector512.FusedMultiplyAdd(b, xa, a00);
+            if (k > 1) a01 = Vector512.FusedMultiplyAdd(b, xb, a01);
+            if (k > 2) a02 = Vector512.FusedMultiplyAdd(b, xd, a02);
             b = Vector512.Create(Unsafe.Add(ref xi, o + 1));
-            a10 = Vector512.FusedMultiplyAdd(b, xa, a10); a11 = Vector512.FusedMultiplyAdd(b, xb, a11); a12 = Vector512.FusedMultiplyAdd(b, xd, a12);
+            a10 = Vector512.FusedMultiplyAdd(b, xa, a10);
+            if (k > 1) a11 = Vector512.FusedMultiplyAdd(b, xb, a11);
+            if (k > 2) a12 = Vector512.FusedMultiplyAdd(b, xd, a12);
             b = Vector512.Create(Unsafe.Add(ref xi, o + 2));
-            a20 = Vector512.FusedMultiplyAdd(b, xa, a20); a21 = Vector512.FusedMultiplyAdd(b, xb, a21); a22 = Vector512.FusedMultiplyAdd(b, xd, a22);
+            a20 = Vector512.FusedMultiplyAdd(b, xa, a20);
+            if (k > 1) a21 = Vector512.FusedMultiplyAdd(b, xb, a21);
+            if (k > 2) a22 = Vector512.FusedMultiplyAdd(b, xd, a22);
             b = Vector512.Create(Unsafe.Add(ref xi, o + 3));
-            a30 = Vector512.FusedMultiplyAdd(b, xa, a30); a31 = Vector512.FusedMultiplyAdd(b, xb, a31); a32 = Vector512.FusedMultiplyAdd(b, xd, a32);
+            a30 = Vector512.FusedMultiplyAdd(b, xa, a30);
+            if (k > 1) a31 = Vector512.FusedMultiplyAdd(b, xb, a31);
+            if (k > 2) a32 = Vector512.FusedMultiplyAdd(b, xd, a32);
         }
-        StoreUpper(a00, gram, n, i0, c); StoreUpper(a01, gram, n, i0, c + w); StoreUpper(a02, gram, n, i0, c + 2 * w);
-        StoreUpper(a10, gram, n, i0 + 1, c); StoreUpper(a11, gram, n, i0 + 1, c + w); StoreUpper(a12, gram, n, i0 + 1, c + 2 * w);
-        StoreUpper(a20, gram, n, i0 + 2, c); StoreUpper(a21, gram, n, i0 + 2, c + w); StoreUpper(a22, gram, n, i0 + 2, c + 2 * w);
-        StoreUpper(a30, gram, n, i0 + 3, c); StoreUpper(a31, gram, n, i0 + 3, c + w); StoreUpper(a32, gram, n, i0 + 3, c + 2 * w);
-    }
-
-    private static void GramTile4x2(ref double x, int rows, int n, Span<double> gram, int i0, int c)
-    {
-        const int w = 8;
-        ref double g = ref MemoryMarshal.GetReference(gram);
-        nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n;
-        var a00 = Vector512.LoadUnsafe(ref g, r0); var a01 = Vector512.LoadUnsafe(ref g, r0 + w);
-        var a10 = Vector512.LoadUnsafe(ref g, r1); var a11 = Vector512.LoadUnsafe(ref g, r1 + w);
-        var a20 = Vector512.LoadUnsafe(ref g, r2); var a21 = Vector512.LoadUnsafe(ref g, r2 + w);
-        var a30 = Vector512.LoadUnsafe(ref g, r3); var a31 = Vector512.LoadUnsafe(ref g, r3 + w);
-        ref double xi = ref Unsafe.Add(ref x, i0);
-        ref double xc = ref Unsafe.Add(ref x, c);
-        nuint o = 0, un = (nuint)n;
-        for (int s = 0; s < rows; s++, o += un)
+        StoreUpper(a00, gram, n, i0, c); StoreUpper(a10, gram, n, i0 + 1, c);
+        StoreUpper(a20, gram, n, i0 + 2, c); StoreUpper(a30, gram, n, i0 + 3, c);
+        if (k > 1)
         {
-            var xa = Vector512.LoadUnsafe(ref xc, o);
-            var xb = Vector512.LoadUnsafe(ref xc, o + w);
-            var b = Vector512.Create(Unsafe.Add(ref xi, o));
-            a00 = Vector512.FusedMultiplyAdd(b, xa, a00); a01 = Vector512.FusedMultiplyAdd(b, xb, a01);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 1));
-            a10 = Vector512.FusedMultiplyAdd(b, xa, a10); a11 = Vector512.FusedMultiplyAdd(b, xb, a11);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 2));
-            a20 = Vector512.FusedMultiplyAdd(b, xa, a20); a21 = Vector512.FusedMultiplyAdd(b, xb, a21);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 3));
-            a30 = Vector512.FusedMultiplyAdd(b, xa, a30); a31 = Vector512.FusedMultiplyAdd(b, xb, a31);
+            StoreUpper(a01, gram, n, i0, c + w); StoreUpper(a11, gram, n, i0 + 1, c + w);
+            StoreUpper(a21, gram, n, i0 + 2, c + w); StoreUpper(a31, gram, n, i0 + 3, c + w);
         }
-        StoreUpper(a00, gram, n, i0, c); StoreUpper(a01, gram, n, i0, c + w);
-        StoreUpper(a10, gram, n, i0 + 1, c); StoreUpper(a11, gram, n, i0 + 1, c + w);
-        StoreUpper(a20, gram, n, i0 + 2, c); StoreUpper(a21, gram, n, i0 + 2, c + w);
-        StoreUpper(a30, gram, n, i0 + 3, c); StoreUpper(a31, gram, n, i0 + 3, c + w);
-    }
-
-    private static void GramTile4x1(ref double x, int rows, int n, Span<double> gram, int i0, int c)
-    {
-        ref double g = ref MemoryMarshal.GetReference(gram);
-        nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n;
-        Vector512<double> a0 = Vector512.LoadUnsafe(ref g, r0), a1 = Vector512.LoadUnsafe(ref g, r1);
-        Vector512<double> a2 = Vector512.LoadUnsafe(ref g, r2), a3 = Vector512.LoadUnsafe(ref g, r3);
-        ref double xi = ref Unsafe.Add(ref x, i0);
-        ref double xc = ref Unsafe.Add(ref x, c);
-        nuint o = 0, un = (nuint)n;
-        for (int s = 0; s < rows; s++, o += un)
+        if (k > 2)
         {
-            var xa = Vector512.LoadUnsafe(ref xc, o);
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xi, o)), xa, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xi, o + 1)), xa, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xi, o + 2)), xa, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xi, o + 3)), xa, a3);
+            StoreUpper(a02, gram, n, i0, c + 2 * w); StoreUpper(a12, gram, n, i0 + 1, c + 2 * w);
+            StoreUpper(a22, gram, n, i0 + 2, c + 2 * w); StoreUpper(a32, gram, n, i0 + 3, c + 2 * w);
         }
-        StoreUpper(a0, gram, n, i0, c);
-        StoreUpper(a1, gram, n, i0 + 1, c);
-        StoreUpper(a2, gram, n, i0 + 2, c);
-        StoreUpper(a3, gram, n, i0 + 3, c);
     }
 
     /// <summary>Plain-loop reference of <see cref="AccumulateGramUpperBlock"/> (one fused multiply-add per term, in the order
