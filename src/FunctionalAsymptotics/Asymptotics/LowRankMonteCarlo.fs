@@ -94,7 +94,7 @@ module LowRankMonteCarlo =
                 let next = chunksFor target
                 if next > chunks.Value then
                     let first = chunks.Value
-                    LowRankRoute.withSingleThreadedMathNet (fun () ->
+                    Linalg.withSingleThreadedMathNet (fun () ->
                         try
                             Parallel.For(0, bCount, fun b ->
                                 let gT = Array.zeroCreate (q0 * chunkSize)

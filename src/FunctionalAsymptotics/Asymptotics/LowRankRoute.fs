@@ -77,26 +77,6 @@ module LowRankRoute =
         let top = Array.max s
         if top <= 1e-300 then 0 else s |> Array.filter (fun x -> x > relTol * top) |> Array.length
 
-    /// Runs `f` with MathNet's own parallelism off (restored afterwards): the Hessian-vector products and
-    /// feature derivatives are many small products, for which MathNet's per-product `Parallel.For` costs
-    /// more than the product (the solves are parallel across right-hand sides instead).
-    /// Concurrent callers share one reference count: the first saves the setting, the last restores it.
-    let private singleThreadGate = obj ()
-    let mutable private singleThreadUsers = 0
-    let mutable private savedParallelism = 1
-
-    let internal withSingleThreadedMathNet (f: unit -> 'T) : 'T =
-        lock singleThreadGate (fun () ->
-            if singleThreadUsers = 0 then
-                savedParallelism <- MathNet.Numerics.Control.MaxDegreeOfParallelism
-                MathNet.Numerics.Control.MaxDegreeOfParallelism <- 1
-            singleThreadUsers <- singleThreadUsers + 1)
-        try f ()
-        finally
-            lock singleThreadGate (fun () ->
-                singleThreadUsers <- singleThreadUsers - 1
-                if singleThreadUsers = 0 then MathNet.Numerics.Control.MaxDegreeOfParallelism <- savedParallelism)
-
     /// Extreme eigenvalues of the Lanczos tridiagonal matrix built from the CG coefficients (Saad, Iterative
     /// Methods for Sparse Linear Systems, section 6.7.3): `T_jj = 1/alpha_j + beta_{j-1}/alpha_{j-1}`,
     /// `T_{j,j+1} = sqrt(beta_j) / alpha_j`.
@@ -183,7 +163,7 @@ module LowRankRoute =
                 let theta = DenseVector(spec.ThetaStar)
                 let fd = repr.FeatureDifferential w
                 let kt = DenseMatrix.Create(d, q0, 0.0)
-                withSingleThreadedMathNet (fun () ->
+                Linalg.withSingleThreadedMathNet (fun () ->
                     for j in 0 .. q0 - 1 do
                         if j % 256 = 0 then cancel.ThrowIfCancellationRequested()
                         kt.SetColumn(j, (fd (unit rows cols j)).TransposeThisAndMultiply(theta)))
@@ -202,7 +182,7 @@ module LowRankRoute =
                 let blocks, size = (if byRow then rows, cols else cols, rows)
                 let index b t = if byRow then b + rows * t else t + rows * b
                 let diagBlocks = Array.init blocks (fun _ -> DenseMatrix.Create(size, size, 0.0))
-                withSingleThreadedMathNet (fun () ->
+                Linalg.withSingleThreadedMathNet (fun () ->
                     for b in 0 .. blocks - 1 do
                         for t in 0 .. size - 1 do
                             let col = Linalg.values (hv (unit rows cols (index b t)))
@@ -237,14 +217,14 @@ module LowRankRoute =
                 let probe =
                     let rng = RngStream(0x5CA1EUL, 0UL, 0UL)
                     projectVector (DenseVector(Array.init q0 (fun _ -> rng.NextNormal())))
-                let _, _, (lo, hi) = withSingleThreadedMathNet (fun () -> pcg op precond maxIterations probe)
+                let _, _, (lo, hi) = Linalg.withSingleThreadedMathNet (fun () -> pcg op precond maxIterations probe)
                 if lo <= identifiabilityTolerance * hi then
                     raise (NotIdentifiableException([||], [| lo |], identifiabilityTolerance * hi))
                 progress (sprintf "%d solves with the horizontal Hessian (%d parameters)" r q0)
                 let done' = ref 0
                 let solutions =
                   try
-                  withSingleThreadedMathNet (fun () ->
+                  Linalg.withSingleThreadedMathNet (fun () ->
                     Array.Parallel.init r (fun i ->
                         cancel.ThrowIfCancellationRequested()
                         let res = pcg op precond maxIterations (rhs.Column(i))

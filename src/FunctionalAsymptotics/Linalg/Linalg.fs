@@ -229,3 +229,24 @@ module Linalg =
         let xs = values a
         for i in 0 .. xs.Length - 1 do
             if not (Double.IsFinite xs.[i]) then raise (NonFiniteException(argument, i))
+
+    /// Concurrent users of `withSingleThreadedMathNet` share one reference count: the first saves the setting,
+    /// the last restores it.
+    let private singleThreadGate = obj ()
+    let mutable private singleThreadUsers = 0
+    let mutable private savedParallelism = 1
+
+    /// Runs `f` with MathNet's own parallelism off (restored afterwards), for callers that are parallel
+    /// themselves or do many small products, for which MathNet's per-product `Parallel.For` costs more than the
+    /// product. Only the scheduling changes: each product is computed the same way.
+    let withSingleThreadedMathNet (f: unit -> 'T) : 'T =
+        lock singleThreadGate (fun () ->
+            if singleThreadUsers = 0 then
+                savedParallelism <- MathNet.Numerics.Control.MaxDegreeOfParallelism
+                MathNet.Numerics.Control.MaxDegreeOfParallelism <- 1
+            singleThreadUsers <- singleThreadUsers + 1)
+        try f ()
+        finally
+            lock singleThreadGate (fun () ->
+                singleThreadUsers <- singleThreadUsers - 1
+                if singleThreadUsers = 0 then MathNet.Numerics.Control.MaxDegreeOfParallelism <- savedParallelism)

@@ -61,14 +61,8 @@ module Engine =
             raise (FunctionalAsymptoticsException(sprintf "model '%s' returned total <> pretrain + leak + variance at n = %d, r = %d" model.Name n r))
         o
 
-    /// Runs this shard of `spec` into `dir`, storing replicates as they finish (see `Store`). Once `cancel`
-    /// is set no further replicate starts; those under way finish and are stored, and the run returns
-    /// `Cancelled` (resume it later). With
-    /// `options.Resume`, replicates already stored are kept and skipped (the directory must hold the same
-    /// run); without it, a directory with records is refused. Results are bit-identical for any thread
-    /// count, batch size, shard split and interruption pattern: replicate `(n, r)` depends only on
-    /// `(seed, n, r)`.
-    let run (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) : RunStatus =
+    /// `run` with MathNet's parallelism as it is.
+    let private runBatches (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) : RunStatus =
         RunSpec.validate spec
         if options.Threads < 1 then Check.fail "threads" (sprintf "must be >= 1, got %d" options.Threads)
         if options.BatchSize < 1 then Check.fail "batchSize" (sprintf "must be >= 1, got %d" options.BatchSize)
@@ -122,6 +116,17 @@ module Engine =
             position <- position + count
             options.Progress.Report { Stored = Array.copy stored; Owned = owned }
         if stored = owned then Completed else Cancelled
+
+    /// Runs this shard of `spec` into `dir`, storing replicates as they finish (see `Store`). Once `cancel`
+    /// is set no further replicate starts; those under way finish and are stored, and the run returns
+    /// `Cancelled` (resume it later). With
+    /// `options.Resume`, replicates already stored are kept and skipped (the directory must hold the same
+    /// run); without it, a directory with records is refused. Results are bit-identical for any thread
+    /// count, batch size, shard split and interruption pattern: replicate `(n, r)` depends only on
+    /// `(seed, n, r)`. Replicates run in parallel over the cores, so MathNet's own `Parallel.For` is off
+    /// meanwhile (`Linalg.withSingleThreadedMathNet`: inside a replicate's small products it only contends with them).
+    let run (model: PipelineModel) (spec: RunSpec) (dir: string) (options: RunOptions) (cancel: CancellationToken) : RunStatus =
+        Linalg.withSingleThreadedMathNet (fun () -> runBatches model spec dir options cancel)
 
     /// The per-grid-point comparison with the limit law of a complete (single-shard or merged) run.
     let summarize (model: PipelineModel) (spec: RunSpec) (records: ReplicateRecord seq) : GridSummary[] =

@@ -48,13 +48,24 @@ let blockTests =
                 Expect.isLessThan (Array.map2 (fun a b -> abs (a - b)) c1 c2 |> Array.max) 1e-12 "cross block")
         testCase "blocked Gram: the same bits as the plain loop, upper triangle only, every tile shape" (fun () ->
             let rng = Random 5
-            for (rows, n) in [ (0, 5); (1, 1); (3, 3); (7, 4); (9, 5); (256, 16); (256, 17); (31, 17); (40, 80); (5, 12) ] do
+            for (rows, n) in [ (0, 5); (1, 1); (3, 3); (7, 4); (9, 5); (256, 16); (256, 17); (31, 17); (40, 80); (5, 12); (300, 36); (130, 57); (3, 104) ] do
                 let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
                 let g1 = Array.init (n * n) (fun _ -> rng.NextDouble())
                 let g2 = Array.copy g1
                 MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan x, rows, n, Span g1)
                 MixtureKernels.AccumulateGramUpperBlockReference(ReadOnlySpan x, rows, n, Span g2)
                 Expect.sequenceEqual g1 g2 (sprintf "rows %d, n %d: same bits, lower triangle untouched" rows n))
+        testCase "parallel blocked Gram: the same bits as the single-threaded kernel for any thread count" (fun () ->
+            let rng = Random 6
+            for (rows, n) in [ (0, 3); (5, 1); (17, 9); (200, 37); (129, 64); (40, 131) ] do
+                let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
+                let g0 = Array.init (n * n) (fun _ -> rng.NextDouble())
+                let single = Array.copy g0
+                MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan x, rows, n, Span single)
+                for threads in [ 1; 2; 3 ] do
+                    let g = Array.copy g0
+                    MixtureKernels.AccumulateGramUpperBlockParallel(x, rows, n, g, threads)
+                    Expect.sequenceEqual g single (sprintf "rows %d, n %d, %d threads" rows n threads))
         testCase "batched projections equal their plain-loop reference" (fun () ->
             let rng = Random 8
             for (rows, d, c) in [ (1, 1, 1); (7, 20, 6); (8, 3, 2); (256, 20, 6); (37, 9, 13) ] do

@@ -49,11 +49,20 @@ module Factor =
         let b = DenseVector(cfg.Beta)
         cfg.SigmaNu2 + b.DotProduct((Linalg.eye k + cfg.Loadings.TransposeThisAndMultiply cfg.Loadings).Solve(b))
 
+    /// `A* h + mu` by a plain loop over the column-major loadings (each entry `(0 + sum_j a_ij h_j) + mu_i`, summed in
+    /// the order of MathNet's product, without its allocations and dispatch).
+    let private loadingsTimesPlus (loadings: float[]) (h: float[]) (mu: float[]) : float[] =
+        let d = mu.Length
+        Array.init d (fun i ->
+            let mutable s = 0.0
+            for j in 0 .. h.Length - 1 do s <- s + loadings.[j * d + i] * h.[j]
+            s + mu.[i])
+
     /// A pre-training sample `x = A* h + mu`.
     let sample (cfg: FactorConfig) (rng: Random) : float[] =
-        let h = DenseVector(Linalg.randnVector rng cfg.Loadings.ColumnCount)
-        let mu = DenseVector(Linalg.randnVector rng cfg.Loadings.RowCount)
-        (cfg.Loadings * h + mu).ToArray()
+        let h = Linalg.randnVector rng cfg.Loadings.ColumnCount
+        let mu = Linalg.randnVector rng cfg.Loadings.RowCount
+        loadingsTimesPlus (Linalg.values cfg.Loadings) h mu
 
     /// A seeded downstream data set of size `n` from the generative model: `h ~ N(0, I_k)`, `x = A* h + mu`,
     /// `y = beta*^T h + nu`, `nu ~ N(0, sigma_nu^2)` (Section 6.2). Rows of the returned matrix are the `x_i`.
@@ -64,11 +73,12 @@ module Factor =
         let x = DenseMatrix.Create(n, d, 0.0)
         let y = Array.zeroCreate n
         let b = DenseVector(cfg.Beta)
+        let loadings = Linalg.values cfg.Loadings
         for i in 0 .. n - 1 do
-            let h = DenseVector(Linalg.randnVector rng k)
-            let mu = DenseVector(Linalg.randnVector rng d)
-            x.SetRow(i, cfg.Loadings * h + mu)
-            y.[i] <- b.DotProduct(h) + sqrt cfg.SigmaNu2 * Linalg.gaussian rng
+            let h = Linalg.randnVector rng k
+            let mu = Linalg.randnVector rng d
+            x.SetRow(i, loadingsTimesPlus loadings h mu)
+            y.[i] <- b.DotProduct(DenseVector h) + sqrt cfg.SigmaNu2 * Linalg.gaussian rng
         x :> Matrix<float>, y
 
     /// Features `psi(x, A) = W(A) x`, `W(A) = A^T (I + A A^T)^-1`.

@@ -1,6 +1,7 @@
 namespace FunctionalAsymptotics.Simulation
 
 open System
+open System.Runtime.Intrinsics
 open MathNet.Numerics.LinearAlgebra
 open MathNet.Numerics.LinearAlgebra.Double
 open FunctionalAsymptotics
@@ -145,8 +146,9 @@ module GaussianMixturePipeline =
 
     /// Moments over `count` draws of the mixture at `centres`: `Sigma = mean phi_U phi_U^T`, `c = mean phi_U f*`
     /// and `mean f*^2`. Batches of 256 draws (the same draws as `drawSamples` from the same stream): both
-    /// projections `V_r^T x` and `V*_r^T x` at once by the SIMD kernel `MixtureKernels.ProjectColumns`, the
-    /// gates' exponentials over the whole batch (`TensorPrimitives.Exp`), then rows `(phi_U, f*)` into the SIMD
+    /// projections `V_r^T x` and `V*_r^T x` at once by the SIMD kernel `MixtureKernels.ProjectColumns`, gates and
+    /// features eight samples at a time (`Vector512`, the operations of `writeRow` lane by lane), the gates'
+    /// exponentials over the whole batch (`TensorPrimitives.Exp`), then rows `(phi_U, f*)` into the SIMD
     /// Gram kernel `MixtureKernels.AccumulateGramUpperBlock` (the last column gives `c` and `mean f*^2`).
     let internal moments (centres: float[][]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
         let k = centres.Length
@@ -162,50 +164,57 @@ module GaussianMixturePipeline =
         let comp = Array.zeroCreate Batch
         let proj = Array.zeroCreate (c2 * Batch)
         let scores = Array.zeroCreate (2 * k * Batch)
+        let acc = Array.zeroCreate k
+        let rowsT = Array.zeroCreate (w * Batch)
         let rows = Array.zeroCreate (Batch * w)
         let gram = Array.zeroCreate (w * w)
+        let inline load (a: float[]) (o: int) : Vector512<float> = Vector512.Create<float>(ReadOnlySpan<float>(a, o, 8))
+        let inline store (v: Vector512<float>) (a: float[]) (o: int) = v.CopyTo(Span(a, o, 8))
         let mutable start = 0
         while start < count do
             let b = min Batch (count - start)
             drawBatch centres rng b xs comp
+            // Eight samples per SIMD step, every per-sample array sample-minor with stride bp (b rounded up to 8): the
+            // lanes past b hold finite stale values and are computed and dropped. Each lane does the scalar
+            // operations of `writeRow` in the same order (no fused multiply-adds), so the values are the same.
+            let bp = (b + 7) / 8 * 8
             for s in 0 .. b - 1 do
-                for j in 0 .. d - 1 do xT.[j * b + s] <- xs.[s * d + j]
-            FunctionalAsymptotics.Kernels.MixtureKernels.ProjectColumns(ReadOnlySpan(xT, 0, d * b), b, d, ReadOnlySpan v, c2, Span(proj, 0, c2 * b))
-            // Gate scores, shifted by their maximum: U's at s 2K + i, U*'s at s 2K + K + i.
-            for s in 0 .. b - 1 do
-                let o = s * 2 * k
-                for half in 0 .. 1 do
-                    let bs = if half = 0 then basis else t.Star
-                    let oo = o + half * k
-                    let mutable mx = Double.NegativeInfinity
+                for j in 0 .. d - 1 do xT.[j * bp + s] <- xs.[s * d + j]
+            FunctionalAsymptotics.Kernels.MixtureKernels.ProjectColumns(ReadOnlySpan(xT, 0, d * bp), bp, d, ReadOnlySpan v, c2, Span(proj, 0, c2 * bp))
+            // Gate scores, shifted by their maximum: U's at i bp + s, U*'s at (K + i) bp + s.
+            for half in 0 .. 1 do
+                let bs = if half = 0 then basis else t.Star
+                for s in 0 .. 8 .. bp - 1 do
+                    let mutable mx = Vector512.Create Double.NegativeInfinity
                     for i in 0 .. k - 1 do
                         let ui = bs.Vu.[i]
-                        let mutable acc = -bs.HalfNorms.[i]
-                        for a in 0 .. r - 1 do acc <- acc + ui.[a] * proj.[(half * r + a) * b + s]
-                        scores.[oo + i] <- acc
-                        if acc > mx then mx <- acc
-                    for i in 0 .. k - 1 do scores.[oo + i] <- scores.[oo + i] - mx
-            System.Numerics.Tensors.TensorPrimitives.Exp(ReadOnlySpan(scores, 0, 2 * k * b), Span(scores, 0, 2 * k * b))
-            for s in 0 .. b - 1 do
-                let o = s * 2 * k
-                let mutable se = 0.0
-                let mutable seStar = 0.0
+                        let mutable a = Vector512.Create(-bs.HalfNorms.[i])
+                        for c in 0 .. r - 1 do a <- a + Vector512.Create ui.[c] * load proj ((half * r + c) * bp + s)
+                        acc.[i] <- a
+                        mx <- Vector512.Max(mx, a)
+                    for i in 0 .. k - 1 do store (acc.[i] - mx) scores ((half * k + i) * bp + s)
+            System.Numerics.Tensors.TensorPrimitives.Exp(ReadOnlySpan(scores, 0, 2 * k * bp), Span(scores, 0, 2 * k * bp))
+            // Rows (phi_U, f*), column-major (entry a of sample s at a bp + s), then transposed for the Gram kernel.
+            for s in 0 .. 8 .. bp - 1 do
+                let mutable se = Vector512<float>.Zero
+                let mutable seStar = Vector512<float>.Zero
                 for i in 0 .. k - 1 do
-                    se <- se + scores.[o + i]
-                    seStar <- seStar + scores.[o + k + i]
-                let ro = s * w
-                let mutable f = 0.0
+                    se <- se + load scores (i * bp + s)
+                    seStar <- seStar + load scores ((k + i) * bp + s)
+                let mutable f = Vector512<float>.Zero
                 for i in 0 .. k - 1 do
-                    let pi = scores.[o + i] / se
+                    let pi = load scores (i * bp + s) / se
                     let ui = basis.Vu.[i]
-                    let bo = ro + i * (r + 1)
-                    for a in 0 .. r - 1 do rows.[bo + a] <- pi * (proj.[a * b + s] - ui.[a])
-                    rows.[bo + r] <- pi
+                    let bo = i * (r + 1)
+                    for a in 0 .. r - 1 do store (pi * (load proj (a * bp + s) - Vector512.Create ui.[a])) rowsT ((bo + a) * bp + s)
+                    store pi rowsT ((bo + r) * bp + s)
                     let ai = t.AHat.[i]
-                    let mutable dot = t.Offset.[i]
-                    for a in 0 .. r - 1 do dot <- dot + ai.[a] * proj.[(r + a) * b + s]
-                    f <- f + scores.[o + k + i] / seStar * dot
-                rows.[ro + p] <- f
+                    let mutable dot = Vector512.Create t.Offset.[i]
+                    for a in 0 .. r - 1 do dot <- dot + Vector512.Create ai.[a] * load proj ((r + a) * bp + s)
+                    f <- f + load scores ((k + i) * bp + s) / seStar * dot
+                store f rowsT (p * bp + s)
+            for s in 0 .. b - 1 do
+                for a in 0 .. w - 1 do rows.[s * w + a] <- rowsT.[a * bp + s]
             FunctionalAsymptotics.Kernels.MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(rows, 0, b * w), b, w, Span gram)
             start <- start + b
         let c = float count

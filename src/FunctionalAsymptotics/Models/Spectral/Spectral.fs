@@ -80,14 +80,15 @@ module Spectral =
     /// `x- = a^{1/2} xi3`, so `E[x x^T] = E[x+ x+^T] = diag(a)`, `E[x+ x^T] = diag(c)`.
     let sample (cfg: SpectralConfig) (rng: Random) : float[] =
         let d = cfg.D
-        let xi1 = Linalg.randnVector rng d
-        let xi2 = Linalg.randnVector rng d
-        let xi3 = Linalg.randnVector rng d
+        // xi1, xi2, xi3 drawn in this order into the three blocks, then transformed in place.
+        let z = Array.init (3 * d) (fun _ -> Linalg.gaussian rng)
         let a = cfg.SigmaPre
-        let x = Array.init d (fun i -> sqrt a.[i] * xi1.[i])
-        let xp = Array.init d (fun i -> cfg.C.[i] / a.[i] * x.[i] + sqrt (max 0.0 (a.[i] - cfg.C.[i] * cfg.C.[i] / a.[i])) * xi2.[i])
-        let xm = Array.init d (fun i -> sqrt a.[i] * xi3.[i])
-        Array.concat [ x; xp; xm ]
+        for i in 0 .. d - 1 do
+            let x = sqrt a.[i] * z.[i]
+            z.[i] <- x
+            z.[d + i] <- cfg.C.[i] / a.[i] * x + sqrt (max 0.0 (a.[i] - cfg.C.[i] * cfg.C.[i] / a.[i])) * z.[d + i]
+            z.[2 * d + i] <- sqrt a.[i] * z.[2 * d + i]
+        z
 
     /// A seeded downstream data set of size `n`: design rows `x ~ N(0, I_d)` (`mu_down`) and labels
     /// `y = beta*^T A* x + eps`, `eps ~ N(0, sigma^2)` (Section 6.1: realizable linear target).
@@ -315,27 +316,33 @@ module Spectral =
     /// claims order `k`, L550–L552).
     let cabannesImprovement (cfg: SpectralConfig) (pretrainMean: float) : float = cabannesPretrainTerm cfg / pretrainMean
 
-    /// Sufficient statistics of a sample of packed `[x; x+; x-]`.
+    /// Sufficient statistics of a sample of packed `[x; x+; x-]`. `T = sum_s v_s v_s^T / m`, `v_s = vec(x x-^T)`, is
+    /// accumulated by the SIMD Gram kernel `MixtureKernels.AccumulateGramUpperBlock` over batches of the `v_s`
+    /// (upper triangle, one fused multiply-add per sample and entry in sample order; mirrored at the end).
     let statistics (d: int) (zs: float[][]) : SpectralStatistics =
         Check.nonEmpty "zs" zs
-        let chat = DenseMatrix.Create(d, d, 0.0)
-        let t = DenseMatrix.Create(d * d, d * d, 0.0)
-        let tv = t.Values
-        let v = Array.zeroCreate (d * d)
         let dd = d * d
+        let batch = 64
+        let chat = Array.zeroCreate dd
+        let rows = Array.zeroCreate (batch * dd)
+        let gram = Array.zeroCreate (dd * dd)
+        let mutable filled = 0
+        let flush () =
+            FunctionalAsymptotics.Kernels.MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan(rows, 0, filled * dd), filled, dd, Span gram)
+            filled <- 0
         for z in zs do
             Check.sameLength "z" (3 * d) z.Length
+            let o = filled * dd
             for b in 0 .. d - 1 do
                 for a in 0 .. d - 1 do
-                    chat.[a, b] <- chat.[a, b] + 0.5 * (z.[a] * z.[d + b] + z.[b] * z.[d + a])
-                    v.[a + d * b] <- z.[a] * z.[2 * d + b]
-            for c in 0 .. dd - 1 do
-                let vc = v.[c]
-                let off = c * dd
-                for r in 0 .. dd - 1 do
-                    tv.[off + r] <- tv.[off + r] + v.[r] * vc
+                    chat.[a + d * b] <- chat.[a + d * b] + 0.5 * (z.[a] * z.[d + b] + z.[b] * z.[d + a])
+                    rows.[o + a + d * b] <- z.[a] * z.[2 * d + b]
+            filled <- filled + 1
+            if filled = batch then flush ()
+        if filled > 0 then flush ()
         let m = float zs.Length
-        { CHat = chat / m; Fourth = t / m; Count = zs.Length }
+        let t = DenseMatrix.Create(dd, dd, fun r c -> if r <= c then gram.[r * dd + c] else gram.[c * dd + r])
+        { CHat = DenseMatrix(d, d, chat) / m; Fourth = t / m; Count = zs.Length }
 
     /// The empirical objective `L_m(A) = -2 tr(M C_hat) + vec(M)^T T vec(M)` with its gradient
     /// `A (G + G^T)`, `G = -2 C_hat + 2 mat(T vec M)`, and Hessian-vector product.
