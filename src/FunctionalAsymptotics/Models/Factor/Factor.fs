@@ -197,12 +197,15 @@ module Factor =
         validate cfg
         let d = cfg.Loadings.RowCount
         let sStar = covariance cfg
-        let root = Linalg.sqrtPsd sStar
+        // The d x d square root and inverse are needed by the score covariance only: computed on first use, so
+        // that building the model (e.g. for the closed route at d = 500) costs no d^3 work.
+        let root = lazy (Linalg.sqrtPsd sStar)
         let a = cfg.Loadings
         let omega = Linalg.sym (a * a.Transpose())
         let sinvOf (m: Matrix<float>) = (Linalg.eye d + m).Inverse()
-        let sinvStar = sinvOf omega
+        let sinvStar = lazy (sinvOf omega)
         let score (t: Matrix<float>) =
+            let root, sinvStar = root.Value, sinvStar.Value
             [ { Coefficient = 0.5 * (sinvStar * t).Trace(); Forms = [||] }
               { Coefficient = -0.5; Forms = [| Linalg.sym (root * sinvStar * t * sinvStar * root) |] } ]
         { Manifold = FixedRankPsd.create d cfg.Loadings.ColumnCount
