@@ -23,6 +23,24 @@ let monteCarloRoute = "monte-carlo"
 /// The routes of the model commands (`--route`, `--compare`).
 let routes = [ "horizontal"; "descriptor"; monteCarloRoute; "closed"; "paper" ]
 
+/// Help texts of the options `fa spectral` and `fa factor` share.
+[<RequireQualifiedAccess>]
+module OptionHelp =
+    /// `--compare`.
+    let compare = "also run the other routes and print how far their weights (for --route monte-carlo: their E||L(Z)||^2, in standard errors) are from the reported route (routes too slow at this size are named, not run)."
+    /// `--samples`.
+    let samples = "with --route monte-carlo: pre-training samples (the initial sample with --rel-error; default 20000)."
+    /// `--rel-error`.
+    let relError = "with --route monte-carlo: grow the sample until the relative standard error of E||L(Z)||^2 is at most this (e.g. 0.01)."
+    /// `--max-samples`.
+    let maxSamples = "with --route monte-carlo: the cap of the growing sample (default 1000000; exit 1 if the target is not met by then)."
+    /// `--mc-seed`.
+    let mcSeed = "with --route monte-carlo: seed of the pre-training samples (default 1)."
+    /// `--quiet`.
+    let quiet = "no progress lines on stderr."
+    /// `--json`.
+    let json = "print one JSON object (no progress lines)."
+
 /// A comparison route this many standard errors or more from the Monte Carlo estimate of `E||L(Z)||^2` is
 /// noted under the `--compare` table.
 let noteStandardErrors = 3.0

@@ -30,13 +30,13 @@ type SpectralArgs =
             | Alpha _ -> "alpha = m / n > 0."
             | Sigma2 _ -> "downstream noise variance sigma^2 >= 0."
             | Route _ -> "horizontal (default), descriptor, monte-carlo (score covariance by seeded sampling, with its standard error), closed (corrected Cor. 6.3) or paper (printed Cor. 6.3)."
-            | Compare -> "also run the other routes and print how far their weights (for --route monte-carlo: their E||L(Z)||^2, in standard errors) are from the reported route (routes too slow at this size are named, not run)."
-            | Samples _ -> "with --route monte-carlo: pre-training samples (the initial sample with --rel-error; default 20000)."
-            | Rel_Error _ -> "with --route monte-carlo: grow the sample until the relative standard error of E||L(Z)||^2 is at most this (e.g. 0.01)."
-            | Max_Samples _ -> "with --route monte-carlo: the cap of the growing sample (default 1000000; exit 1 if the target is not met by then)."
-            | Mc_Seed _ -> "with --route monte-carlo: seed of the pre-training samples (default 1)."
-            | Quiet -> "no progress lines on stderr."
-            | Json -> "print one JSON object (no progress lines)."
+            | Compare -> OptionHelp.compare
+            | Samples _ -> OptionHelp.samples
+            | Rel_Error _ -> OptionHelp.relError
+            | Max_Samples _ -> OptionHelp.maxSamples
+            | Mc_Seed _ -> OptionHelp.mcSeed
+            | Quiet -> OptionHelp.quiet
+            | Json -> OptionHelp.json
 
 /// Runs `fa spectral` on parsed options.
 let runParsed (out: TextWriter) (err: TextWriter) (args: ParseResults<SpectralArgs>) : int =
