@@ -137,5 +137,5 @@ let tests =
             // sd over 60 data sets 0.039.
             let st = MixtureValidation.run small 1000 10000 60 2 0.95 41UL 0
             Expect.isTrue (st.TrueLawBandCoverage > 0.78 && st.TrueLawBandCoverage <= 1.0) (sprintf "true law band %g" st.TrueLawBandCoverage)
-            Expect.isTrue (st.RiskBandCoverage > 0.72 && st.RiskBandCoverage <= 1.0) (sprintf "predicted band %g" st.RiskBandCoverage))
+            Expect.isTrue (st.EstimatedLawBandCoverage > 0.72 && st.EstimatedLawBandCoverage <= 1.0) (sprintf "predicted band %g" st.EstimatedLawBandCoverage))
     ]

@@ -104,5 +104,5 @@ let tests =
             // Nominal 0.90; binomial sd over 150 data sets 0.024.
             let st = FactorValidation.run (cfg 3 1) 500 5000 150 2 0.95 41UL 0
             Expect.isTrue (st.TrueLawBandCoverage > 0.82 && st.TrueLawBandCoverage < 0.97) (sprintf "true law band %g" st.TrueLawBandCoverage)
-            Expect.isTrue (st.RiskBandCoverage > 0.78 && st.RiskBandCoverage < 0.97) (sprintf "predicted band %g" st.RiskBandCoverage))
+            Expect.isTrue (st.EstimatedLawBandCoverage > 0.78 && st.EstimatedLawBandCoverage < 0.97) (sprintf "predicted band %g" st.EstimatedLawBandCoverage))
     ]
