@@ -52,7 +52,7 @@ type PredictArgs =
             | Seed _ -> "bootstrap seed (default 1); results do not depend on --threads."
             | Threads _ -> "bootstrap worker threads (default: all cores)."
             | Out _ -> "directory for predict.png (risk against alpha) and predict.md (summary)."
-            | Json -> "print one JSON object (model, n, m, dEff, dBase, sigma2, pretrainMean, alpha0, weights, riskCurve, ...)."
+            | Json -> "print one JSON object (model, n, m, dEff, dBase, sigma2, pretrainMean, alpha0, weights, predictive, riskCurve, ...)."
 
 let private num (x: float) = format x
 
