@@ -205,9 +205,9 @@ module FactorPlugIn =
             let sxx = WeightedMoments.secondMoment data.Labelled wl
             let sxy = WeightedMoments.crossMoment data.Labelled data.Labels wl
             let syy = WeightedMoments.labelSecondMoment data.Labels wl
-            let theta, sigma2 = DownstreamFit.linear (Factor.featureMatrix a) sxx sxy syy (WeightedMoments.total wl)
-            let spec = fittedSpec a theta sigma2 sxx
             let w = Factor.featureMatrix a
+            let theta, sigma2 = DownstreamFit.linear w sxx sxy syy (WeightedMoments.total wl)
+            let spec = fittedSpec a theta sigma2 sxx
             let features = lazy (WeightedMoments.matrix data.Labelled * w.Transpose())
             { Representation = a; Theta = theta; Summary = TwoStage.horizontalWith sw spec
               LabelledFeatures = features; LabelledWeights = wl }
