@@ -33,7 +33,7 @@ type ValidationStudy =
       SpreadOfEstimates: float
       /// Fraction of data sets whose predictive 5%-95% band of `n(R - sigma^2)` (`PredictiveLaw` over the
       /// bootstrap replicates) covers the realised value of one fresh two-stage run (exact conditional risk,
-      /// Proposition B.1); nominal 0.90.
+      /// Proposition B.1); nominal 0.90. NaN when the study was run without it (`runWith false`).
       PredictiveBandCoverage: float
       /// The same fraction for the 5%-95% band of the limit law at the estimate (Theorem 5.1 plugged in).
       EstimatedLawBandCoverage: float
@@ -41,7 +41,7 @@ type ValidationStudy =
       TrueLawBandCoverage: float
       /// The realised `n(R - sigma^2)` of each data set's fresh run (on which the estimator succeeded).
       Realised: float[]
-      /// The predictive band's 5% quantile on each data set.
+      /// The predictive band's 5% quantile on each data set (NaN without it).
       PredictiveQ05: float[]
       /// The predictive band's 95% quantile on each data set.
       PredictiveQ95: float[]
@@ -76,9 +76,11 @@ module PlugInValidation =
 
     /// Runs the study: `dataSets` data sets of `m` unlabelled and `n` labelled rows (`c.Simulate` from the stream
     /// `(seed, 3, s)`), `bootstrap` replicates each (seeded by `seed`; `threads` workers for the bootstrap, results
-    /// independent of it), the predictive band at `n` and `alpha = m/n` (`PredictiveLaw`, `PredictiveLaw.DefaultDraws`
-    /// draws over the replicates, seeded like the bootstrap), and one fresh pipeline run per data set (`c.RealisedRisk`).
-    let run (c: ValidationCase) (m: int) (n: int) (dataSets: int) (bootstrap: int) (level: float) (seed: uint64) (threads: int) : ValidationStudy =
+    /// independent of it), the predictive band at `n` and `alpha = m/n` when `predictive` (`PredictiveLaw`,
+    /// `PredictiveLaw.DefaultDraws` draws over the replicates, seeded like the bootstrap; without it the study
+    /// skips its `2000 n p^2 / 2` work per data set and reports NaN), and one fresh pipeline run per data set
+    /// (`c.RealisedRisk`).
+    let runWith (predictive: bool) (c: ValidationCase) (m: int) (n: int) (dataSets: int) (bootstrap: int) (level: float) (seed: uint64) (threads: int) : ValidationStudy =
         if dataSets < 2 then Check.fail "dataSets" (sprintf "must be >= 2, got %d" dataSets)
         if bootstrap < 2 then Check.fail "bootstrap" (sprintf "must be >= 2, got %d" bootstrap)
         let truePm = AsymptoticSummary.pretrainMean c.Truth
@@ -99,15 +101,19 @@ module PlugInValidation =
                     let pm = AsymptoticSummary.pretrainMean est.Summary
                     let again = c.ReplicateEstimator est
                     let bseed = seed + uint64 s * 7919UL
-                    let t = PredictiveLaw.varianceFactorsOf est n bseed threads
+                    let t = if predictive then PredictiveLaw.varianceFactorsOf est n bseed threads else [||]
                     let results = Bootstrap.run bseed bootstrap threads m n (fun wu wl -> (again data wu wl).Summary)
                     let fits = results |> Array.choose (function Ok x -> Some x | Error _ -> None)
                     let iv = Bootstrap.interval level pm (fits |> Array.map AsymptoticSummary.pretrainMean)
                     let law = AsymptoticSummary.limitLaw alpha est.Summary
-                    let predictive = PredictiveLaw.at alpha (PredictiveLaw.ofFits est fits t PredictiveLaw.DefaultDraws bseed threads)
+                    let band =
+                        if predictive then
+                            let p = PredictiveLaw.at alpha (PredictiveLaw.ofFits est fits t PredictiveLaw.DefaultDraws bseed threads)
+                            p.Q05, p.Q95
+                        else nan, nan
                     let realised = c.RealisedRisk m n seed s
                     let inside lo hi = if realised >= lo && realised <= hi then 1.0 else 0.0
-                    Ok {| Estimate = pm; Interval = iv; Realised = realised; Predictive = predictive
+                    Ok {| Estimate = pm; Interval = iv; Realised = realised; Predictive = band
                           EstimatedLaw = inside (LimitLaw.quantile law 0.05) (LimitLaw.quantile law 0.95)
                           TrueLaw = inside tq05 tq95; Failed = results.Length - fits.Length |})
         let rows = outcomes |> Array.choose (function Ok r -> Some r | Error _ -> None)
@@ -121,14 +127,20 @@ module PlugInValidation =
           Rmse = sqrt (estimates |> Array.averageBy (fun e -> (e - truePm) ** 2.0))
           MeanStdErr = Array.average ses
           SpreadOfEstimates = sqrt ((estimates |> Array.sumBy (fun e -> (e - mean) ** 2.0)) / float (rows.Length - 1))
-          PredictiveBandCoverage = rows |> Array.averageBy (fun r -> if r.Realised >= r.Predictive.Q05 && r.Realised <= r.Predictive.Q95 then 1.0 else 0.0)
+          PredictiveBandCoverage =
+            if predictive then rows |> Array.averageBy (fun r -> if r.Realised >= fst r.Predictive && r.Realised <= snd r.Predictive then 1.0 else 0.0)
+            else nan
           EstimatedLawBandCoverage = rows |> Array.averageBy (fun r -> r.EstimatedLaw)
           TrueLawBandCoverage = rows |> Array.averageBy (fun r -> r.TrueLaw)
           Realised = rows |> Array.map (fun r -> r.Realised)
-          PredictiveQ05 = rows |> Array.map (fun r -> r.Predictive.Q05)
-          PredictiveQ95 = rows |> Array.map (fun r -> r.Predictive.Q95)
+          PredictiveQ05 = rows |> Array.map (fun r -> fst r.Predictive)
+          PredictiveQ95 = rows |> Array.map (fun r -> snd r.Predictive)
           Failures = outcomes |> Array.choose (function Error e -> Some e | Ok _ -> None)
           BootstrapFailures = rows |> Array.sumBy (fun r -> r.Failed) }
+
+    /// `runWith true`: the study with the predictive band.
+    let run (c: ValidationCase) (m: int) (n: int) (dataSets: int) (bootstrap: int) (level: float) (seed: uint64) (threads: int) : ValidationStudy =
+        runWith true c m n dataSets bootstrap level seed threads
 
     /// The least-squares slope of `log RMSE` against `log m` over studies at several sizes (`-1/2` for a
     /// root-m consistent estimator).

@@ -109,28 +109,40 @@ module PredictiveLaw =
         let tolerance = 1e-10 * scale
         if not (choleskyInPlace p ghat tolerance) then
             raise (RankDeficientException("labelled feature second moment G_hat", p, p - 1))
-        let pick (rng: ReplicateRng) =
-            if uniform then min (rows - 1) (int (rng.NextDouble() * float rows))
-            else
-                let u = rng.NextDouble() * total
-                let i = Array.BinarySearch(cumulative, u)
-                min (rows - 1) (if i >= 0 then i + 1 else ~~~i)
+        // The products x_a x_b (b <= a) of every row, contiguous, so that a draw only adds rows of `z`: the
+        // same products in the same order as accumulating x_a x_b row by row.
+        let tri = p * (p + 1) / 2
+        let z = Array.zeroCreate (rows * tri)
+        for i in 0 .. rows - 1 do
+            let mutable e = i * tri
+            for a in 0 .. p - 1 do
+                for b in 0 .. a do
+                    z.[e] <- x.[i * p + a] * x.[i * p + b]
+                    e <- e + 1
         let result = Array.zeroCreate draws
         let singular = ref Int32.MaxValue
         let options = ParallelOptions(MaxDegreeOfParallelism = (if threads <= 0 then Environment.ProcessorCount else threads))
         let chunks = (draws + 63) / 64
         Parallel.For(0, chunks, options, fun c ->
+            let acc = Array.zeroCreate tri
             let g = Array.zeroCreate (p * p)
             let col = Array.zeroCreate p
             for j in c * 64 .. min draws ((c + 1) * 64) - 1 do
-                Array.Clear g
+                Array.Clear acc
                 let rng = ReplicateStreams.derive seed 5 j
                 for _ in 1 .. n do
-                    let o = pick rng * p
-                    for a in 0 .. p - 1 do
-                        let xa = x.[o + a]
-                        for b in 0 .. a do g.[a * p + b] <- g.[a * p + b] + xa * x.[o + b]
-                for e in 0 .. g.Length - 1 do g.[e] <- g.[e] / float n
+                    let i =
+                        if uniform then min (rows - 1) (int (rng.NextDouble() * float rows))
+                        else
+                            let k = Array.BinarySearch(cumulative, rng.NextDouble() * total)
+                            min (rows - 1) (if k >= 0 then k + 1 else ~~~k)
+                    let o = i * tri
+                    for e in 0 .. tri - 1 do acc.[e] <- acc.[e] + z.[o + e]
+                let mutable e = 0
+                for a in 0 .. p - 1 do
+                    for b in 0 .. a do
+                        g.[a * p + b] <- acc.[e] / float n
+                        e <- e + 1
                 if choleskyInPlace p g tolerance then result.[j] <- traceSolve p g ghat col
                 else lock singular (fun () -> singular.Value <- min singular.Value j)) |> ignore
         if singular.Value < Int32.MaxValue then

@@ -98,6 +98,12 @@ let tests =
             let p2 = RiskPrediction.factor 1 { RiskPrediction.defaults with Bootstrap = 6; Threads = 2 } data
             Expect.equal p1.Predictive p2.Predictive "predictive"
             Expect.equal p1.RiskCurve p2.RiskCurve "curve")
+        testCase "PlugInValidation.runWith false skips only the predictive band (NaN), every other figure unchanged" (fun () ->
+            let c = FactorValidation.case { Loadings = Factor.drawLoadings 1 3 1; Beta = [| 1.0 |]; SigmaNu2 = 1.0 }
+            let a = PlugInValidation.run c 300 150 6 4 0.95 61UL 0
+            let b = PlugInValidation.runWith false c 300 150 6 4 0.95 61UL 0
+            Expect.isTrue (Double.IsNaN b.PredictiveBandCoverage && not (Double.IsNaN a.PredictiveBandCoverage)) "predictive band"
+            Expect.equal (b.Estimates, b.StdErrs, b.Realised, b.EstimatedLawBandCoverage) (a.Estimates, a.StdErrs, a.Realised, a.EstimatedLawBandCoverage) "the rest")
         testCase "coverage at n = m/2 (factor d = 3, k = 1, m = 600, n = 300): the predictive band covers, the law band at the estimate does not" (fun () ->
             // 150 seeded data sets, 30 bootstrap replicates each, one fresh two-stage run each (exact conditional risk,
             // Proposition B.1). Nominal 0.90; binomial sd over 150 data sets 0.0245, so a 0.90-covering band falls
