@@ -62,6 +62,7 @@ let allTests =
         Prediction.DataFileTests.tests
         Prediction.PlugInTests.tests
         Prediction.MixturePlugInTests.tests
+        Prediction.PredictiveLawTests.tests
         Cli.PredictCommandTests.tests
         CSharp.PredictionFacadeTests.tests
     ]

@@ -11,13 +11,23 @@ public sealed record PredictionInterval(double Estimate, double StdErr, double L
     internal static PredictionInterval Of(FPred.BootstrapInterval i) => new(i.Estimate, i.StdErr, i.Lower, i.Upper);
 }
 
-/// <summary>One point of the predicted curve of <c>n(R - sigma^2)</c> against <c>alpha = m/n</c>: the law's mean,
-/// 5% and 95% quantiles at the estimate, and the bootstrap interval of the mean.</summary>
-public sealed record RiskCurvePoint(double Alpha, double Mean, double Q05, double Q95, double MeanLower, double MeanUpper);
+/// <summary>One point of the predicted curve of <c>n(R - sigma^2)</c> against <c>alpha = m/n</c> at the requested
+/// <c>n</c>: the predictive law's mean, 5% and 95% quantiles (finite-<c>n</c> variance factor and estimation error,
+/// docs/predict.md), the limit law's mean, 5% and 95% quantiles at the estimate (<c>LawMean</c>, <c>LawQ05</c>,
+/// <c>LawQ95</c>), and the bootstrap interval of <c>LawMean</c> (<c>MeanLower</c>, <c>MeanUpper</c>).</summary>
+public sealed record RiskCurvePoint(double Alpha, double Mean, double Q05, double Q95, double LawMean, double LawQ05, double LawQ95, double MeanLower, double MeanUpper);
+
+/// <summary>The predictive law of <c>n(R - sigma^2)</c> at the requested <c>n</c> and <c>m</c> (docs/predict.md):
+/// Monte Carlo mean, median and 5%/95% quantiles over <c>Draws</c> seeded draws.</summary>
+public sealed record PredictiveBand(double Mean, double Q05, double Q50, double Q95, int Draws)
+{
+    internal static PredictiveBand Of(FPred.PredictiveSummary s) => new(s.Mean, s.Q05, s.Q50, s.Q95, s.Draws);
+}
 
 /// <summary>
 /// The prediction from data (docs/predict.md): the estimated limit law of <c>n(R - sigma^2)</c> (Theorem 5.1) at
-/// the requested <c>n</c> and <c>m</c>, with bootstrap intervals, the crossover <c>alpha0</c> and the unlabelled
+/// the requested <c>n</c> and <c>m</c>, with bootstrap intervals, the predictive law (finite-<c>n</c> variance
+/// factor and estimation error), the crossover <c>alpha0</c> and the unlabelled
 /// sample size <c>M0 = alpha0 n</c> at which pre-training pays off on average.
 /// </summary>
 public sealed class RiskPredictionResult
@@ -31,7 +41,8 @@ public sealed class RiskPredictionResult
         Alpha0 = PredictionInterval.Of(p.Alpha0); UnlabelledToPayOff = PredictionInterval.Of(p.UnlabelledToPayOff);
         Baseline = PredictionInterval.Of(p.Baseline); Mean = PredictionInterval.Of(p.Mean);
         Q05 = PredictionInterval.Of(p.Q05); Q50 = PredictionInterval.Of(p.Q50); Q95 = PredictionInterval.Of(p.Q95);
-        RiskCurve = Array.ConvertAll(p.RiskCurve, c => new RiskCurvePoint(c.Alpha, c.Mean, c.Q05, c.Q95, c.MeanLower, c.MeanUpper));
+        Predictive = PredictiveBand.Of(p.Predictive);
+        RiskCurve = Array.ConvertAll(p.RiskCurve, c => new RiskCurvePoint(c.Alpha, c.Mean, c.Q05, c.Q95, c.LawMean, c.LawQ05, c.LawQ95, c.MeanLower, c.MeanUpper));
         Bootstrap = p.Bootstrap; BootstrapFailures = (string[])p.BootstrapFailures.Clone(); Seed = p.Seed; Level = p.Level;
     }
 
@@ -65,7 +76,7 @@ public sealed class RiskPredictionResult
     public PredictionInterval UnlabelledToPayOff { get; }
     /// <summary>The downstream-only baseline <c>sigma^2 d_base</c>.</summary>
     public PredictionInterval Baseline { get; }
-    /// <summary>The mean of <c>n(R - sigma^2)</c> at <see cref="Alpha"/>.</summary>
+    /// <summary>The mean of the limit law of <c>n(R - sigma^2)</c> at the estimate, at <see cref="Alpha"/>.</summary>
     public PredictionInterval Mean { get; }
     /// <summary>Its 5% quantile.</summary>
     public PredictionInterval Q05 { get; }
@@ -73,6 +84,9 @@ public sealed class RiskPredictionResult
     public PredictionInterval Q50 { get; }
     /// <summary>Its 95% quantile.</summary>
     public PredictionInterval Q95 { get; }
+    /// <summary>The predictive law of <c>n(R - sigma^2)</c> at <see cref="N"/> and <see cref="M"/>: the band to
+    /// expect one run's realised risk in.</summary>
+    public PredictiveBand Predictive { get; }
     /// <summary>The predicted risk curve.</summary>
     public RiskCurvePoint[] RiskCurve { get; }
     /// <summary>Bootstrap replicates asked for.</summary>
@@ -103,11 +117,13 @@ public sealed record PredictionOptions
     public int Threads { get; init; }
     /// <summary>Points of the risk curve.</summary>
     public int CurvePoints { get; init; } = 41;
+    /// <summary>Monte Carlo draws of the predictive law (seeded by <see cref="Seed"/>).</summary>
+    public int PredictiveDraws { get; init; } = FPred.PredictiveLaw.DefaultDraws;
 
     internal FPred.PredictionSettings ToCore() =>
         new(N is int n ? FSharpOption<int>.Some(n) : FSharpOption<int>.None,
             M is int m ? FSharpOption<int>.Some(m) : FSharpOption<int>.None,
-            Bootstrap, Seed, Level, Threads, CurvePoints);
+            Bootstrap, Seed, Level, Threads, CurvePoints, PredictiveDraws);
 }
 
 /// <summary>

@@ -52,7 +52,7 @@ type PredictArgs =
             | Seed _ -> "bootstrap seed (default 1); results do not depend on --threads."
             | Threads _ -> "bootstrap worker threads (default: all cores)."
             | Out _ -> "directory for predict.png (risk against alpha) and predict.md (summary)."
-            | Json -> "print one JSON object (model, n, m, dEff, dBase, sigma2, pretrainMean, alpha0, weights, riskCurve, ...)."
+            | Json -> "print one JSON object (model, n, m, dEff, dBase, sigma2, pretrainMean, alpha0, weights, predictive, riskCurve, ...)."
 
 let private num (x: float) = format x
 
@@ -74,8 +74,10 @@ let private interval (w: System.Text.Json.Utf8JsonWriter) (name: string) (i: Boo
     w.WriteEndObject()
 
 /// The JSON object: model, sizes, dEff, dBase, sigma2 (the estimate; its interval under sigma2Ci),
-/// intervals {estimate, stdErr, ci} for pretrainMean, alpha0, m0, baseline and the law of n(R - sigma^2) at
-/// the user's alpha (mean, q05, q50, q95), the weights, theta, riskCurve and the bootstrap's settings.
+/// intervals {estimate, stdErr, ci} for pretrainMean, alpha0, m0, baseline and the limit law of n(R - sigma^2)
+/// at the estimate at the user's alpha (`risk`: mean, q05, q50, q95), the predictive law there (`predictive`:
+/// mean, q05, q50, q95, draws), the weights, theta, riskCurve (predictive mean, q05, q95; the limit law's lawMean,
+/// lawQ05, lawQ95; meanCi, the bootstrap interval of lawMean) and the bootstrap's settings.
 let toJson (p: RiskPrediction) : string =
     Json.render (fun w ->
         w.WriteStartObject()
@@ -99,6 +101,13 @@ let toJson (p: RiskPrediction) : string =
         interval w "q50" p.Q50
         interval w "q95" p.Q95
         w.WriteEndObject()
+        w.WriteStartObject "predictive"
+        Json.property w "mean" p.Predictive.Mean
+        Json.property w "q05" p.Predictive.Q05
+        Json.property w "q50" p.Predictive.Q50
+        Json.property w "q95" p.Predictive.Q95
+        w.WriteNumber("draws", p.Predictive.Draws)
+        w.WriteEndObject()
         w.WriteStartArray "weights"
         for x in p.Weights do Json.number w x
         w.WriteEndArray()
@@ -112,6 +121,9 @@ let toJson (p: RiskPrediction) : string =
             Json.property w "mean" c.Mean
             Json.property w "q05" c.Q05
             Json.property w "q95" c.Q95
+            Json.property w "lawMean" c.LawMean
+            Json.property w "lawQ05" c.LawQ05
+            Json.property w "lawQ95" c.LawQ95
             bounds w "meanCi" c.MeanLower c.MeanUpper
             w.WriteEndObject()
         w.WriteEndArray()
@@ -121,7 +133,8 @@ let toJson (p: RiskPrediction) : string =
         Json.property w "level" p.Level
         w.WriteEndObject())
 
-/// The rows of the summary table: (quantity, estimate, standard error, interval).
+/// The rows of the summary table: (quantity, estimate, standard error, interval); the predictive law's rows
+/// (Monte Carlo, no bootstrap interval: it already mixes over the replicates) leave the last two empty.
 let private rows (p: RiskPrediction) =
     let ci (i: BootstrapInterval) = sprintf "[%s, %s]" (short i.Lower) (short i.Upper)
     [ for name, i in [ "sigma^2", p.Sigma2
@@ -129,11 +142,16 @@ let private rows (p: RiskPrediction) =
                        "alpha0", p.Alpha0
                        sprintf "m0 = alpha0 n (n = %d)" p.N, p.UnlabelledToPayOff
                        "baseline sigma^2 d_base", p.Baseline
-                       sprintf "mean of n(R - sigma^2) at alpha = %s" (short p.Alpha), p.Mean
+                       sprintf "limit law of n(R - sigma^2) at alpha = %s: mean" (short p.Alpha), p.Mean
                        "  5% quantile", p.Q05
                        "  median", p.Q50
                        "  95% quantile", p.Q95 ] ->
-        name, short i.Estimate, short i.StdErr, ci i ]
+        name, short i.Estimate, short i.StdErr, ci i
+      for name, x in [ sprintf "predictive n(R - sigma^2) (%d draws): mean" p.Predictive.Draws, p.Predictive.Mean
+                       "  5% quantile", p.Predictive.Q05
+                       "  median", p.Predictive.Q50
+                       "  95% quantile", p.Predictive.Q95 ] ->
+        name, short x, "", "" ]
 
 let private header (p: RiskPrediction) =
     sprintf "%s model: n = %d, m = %d (alpha = %s; data %d labelled, %d unlabelled rows), d_eff = %d, d_base = %d; bootstrap %d (seed %d, %d failed), %g%% intervals"

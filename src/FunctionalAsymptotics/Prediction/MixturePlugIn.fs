@@ -221,7 +221,11 @@ module MixturePlugIn =
         let summary =
             { Route = "plug-in"; DEff = p; DBase = Linalg.numericalRank TwoStage.rankTolerance joint; Sigma2 = sigma2
               Gram = g; Covariance = sw.Covariance; Weights = TwoStage.weightsOf sw.Covariance g }
-        { Representation = u; Theta = theta; Summary = summary }
+        let features =
+            lazy (let rows = Array.zeroCreate (data.Labelled.Rows * p)
+                  eachRow zeroAdjoint k data.Labelled (Array.create data.Labelled.Rows 1.0) (fun _ _ phi row -> Array.blit phi 0 rows (row * p) p) |> ignore
+                  Linalg.init data.Labelled.Rows p (fun i a -> rows.[i * p + a]))
+        { Representation = u; Theta = theta; Summary = summary; LabelledFeatures = features; LabelledWeights = wl }
 
     /// EM settings of the plug-in: the library's defaults (5 k-means++ starts, tolerance 1e-10 on the mean
     /// log-likelihood, at most 1000 iterations, SQUAREM).

@@ -18,7 +18,13 @@ type PlugInEstimate =
       /// `theta_hat`: least squares of `y` on the features `psi(x, w_hat)` of the labelled data.
       Theta: float[]
       /// The estimated limit-law quantities.
-      Summary: AsymptoticSummary }
+      Summary: AsymptoticSummary
+      /// The labelled rows' features at the fitted representation (row `i`: `phi(x_i, w_hat)`, in the
+      /// coordinates of the least-squares fit), built on first use: the predictive law's finite-`n` variance
+      /// factor resamples them (`PredictiveLaw.varianceFactors`, docs/predict.md).
+      LabelledFeatures: Lazy<Matrix<float>>
+      /// How often each row of `LabelledFeatures` counts (the labelled weights given to the estimator).
+      LabelledWeights: float[] }
 
 /// A plug-in estimator: from the data and row weights (`unlabelledWeights`, `labelledWeights`: how often
 /// each row counts, all ones for the data as given, multinomial counts for a bootstrap resample) to the
@@ -67,6 +73,9 @@ module WeightedMoments =
     /// `sum_i w_i y_i^2 / sum_i w_i`.
     let labelSecondMoment (y: float[]) (weights: float[]) : float =
         (Array.fold2 (fun acc w v -> acc + w * v * v) 0.0 weights y) / total weights
+
+    /// The table as a `rows x width` matrix (a copy).
+    let matrix (t: DataTable) : Matrix<float> = Linalg.init t.Rows t.Width (fun i a -> t.Values.[i * t.Width + a])
 
     /// Row `i` of a table (a copy).
     let row (t: DataTable) (i: int) : float[] = Array.sub t.Values (i * t.Width) t.Width
@@ -196,9 +205,12 @@ module FactorPlugIn =
             let sxx = WeightedMoments.secondMoment data.Labelled wl
             let sxy = WeightedMoments.crossMoment data.Labelled data.Labels wl
             let syy = WeightedMoments.labelSecondMoment data.Labels wl
-            let theta, sigma2 = DownstreamFit.linear (Factor.featureMatrix a) sxx sxy syy (WeightedMoments.total wl)
+            let w = Factor.featureMatrix a
+            let theta, sigma2 = DownstreamFit.linear w sxx sxy syy (WeightedMoments.total wl)
             let spec = fittedSpec a theta sigma2 sxx
-            { Representation = a; Theta = theta; Summary = TwoStage.horizontalWith sw spec }
+            let features = lazy (WeightedMoments.matrix data.Labelled * w.Transpose())
+            { Representation = a; Theta = theta; Summary = TwoStage.horizontalWith sw spec
+              LabelledFeatures = features; LabelledWeights = wl }
 
 /// The plug-in for a user's model (a `ModelSpec` whose samples are data rows `float[]`): the user's fit
 /// of the pre-training minimiser, the generic empirical sandwich `Sandwich.plugIn`, least squares at the
@@ -233,4 +245,5 @@ module UserModelPlugIn =
                     LinearGaussian { r with DownstreamCovariance = Linalg.sym (xm.TransposeThisAndMultiply xm / nw) }
                 | Sampled r -> Sampled { r with Sample = fun rng -> labelled.[rng.Next labelled.Length] }
             let fitted = { spec with WStar = w; ThetaStar = theta; Sigma2 = sigma2; Representation = repr }
-            { Representation = w; Theta = theta; Summary = TwoStage.horizontalWith sw fitted }
+            { Representation = w; Theta = theta; Summary = TwoStage.horizontalWith sw fitted
+              LabelledFeatures = lazy (pm :> Matrix<float>); LabelledWeights = Array.create labelled.Length 1.0 }

@@ -19,18 +19,27 @@ type PredictionSettings =
       /// Worker threads of the bootstrap (<= 0: all cores); results do not depend on it.
       Threads: int
       /// Points of the risk curve (log-spaced in alpha).
-      CurvePoints: int }
+      CurvePoints: int
+      /// Monte Carlo draws of the predictive law (`PredictiveLaw.draw`; seeded by `Seed`).
+      PredictiveDraws: int }
 
-/// One point of the predicted risk curve: the law of `n(R - sigma^2)` (Theorem 5.1) at `alpha = m/n`.
+/// One point of the predicted risk curve at `alpha = m/n` (the user's `n`): the predictive law of `n(R - sigma^2)`
+/// (`PredictiveLaw`: finite-`n` variance factor and estimation error) and the limit law (Theorem 5.1) at the estimate.
 type RiskCurvePoint =
     { /// `alpha = m / n`.
       Alpha: float
-      /// The mean `sigma^2 d_eff + E||L(Z)||^2 / alpha` at the estimate.
+      /// The mean of the predictive law.
       Mean: float
-      /// The 5% quantile of the law at the estimate.
+      /// The 5% quantile of the predictive law.
       Q05: float
-      /// The 95% quantile of the law at the estimate.
+      /// The 95% quantile of the predictive law.
       Q95: float
+      /// The mean `sigma^2 d_eff + E||L(Z)||^2 / alpha` of the limit law at the estimate.
+      LawMean: float
+      /// The 5% quantile of the limit law at the estimate.
+      LawQ05: float
+      /// The 95% quantile of the limit law at the estimate.
+      LawQ95: float
       /// The bootstrap percentile interval of the mean at this alpha.
       MeanLower: float
       /// Upper end of that interval.
@@ -69,7 +78,7 @@ type RiskPrediction =
       UnlabelledToPayOff: BootstrapInterval
       /// The downstream-only baseline `sigma^2 d_base` (limit of `n(R - sigma^2)` without pre-training).
       Baseline: BootstrapInterval
-      /// The mean of `n(R - sigma^2)` at the user's alpha.
+      /// The mean of the limit law of `n(R - sigma^2)` at the estimate, at the user's alpha.
       Mean: BootstrapInterval
       /// Its 5% quantile.
       Q05: BootstrapInterval
@@ -77,6 +86,9 @@ type RiskPrediction =
       Q50: BootstrapInterval
       /// Its 95% quantile.
       Q95: BootstrapInterval
+      /// The predictive law of `n(R - sigma^2)` at the user's `n` and `m` (`PredictiveLaw`): the band to expect
+      /// the realised risk of one run in.
+      Predictive: PredictiveSummary
       /// The predicted risk curve against alpha.
       RiskCurve: RiskCurvePoint[]
       /// Bootstrap replicates asked for.
@@ -93,9 +105,10 @@ type RiskPrediction =
 module RiskPrediction =
 
     /// Default settings: the data's own sizes, 200 bootstrap replicates, seed 1, 95% intervals, all cores,
-    /// 41 curve points.
+    /// 41 curve points, `PredictiveLaw.DefaultDraws` predictive draws.
     let defaults : PredictionSettings =
-        { N = None; M = None; Bootstrap = 200; Seed = 1UL; Level = 0.95; Threads = 0; CurvePoints = 41 }
+        { N = None; M = None; Bootstrap = 200; Seed = 1UL; Level = 0.95; Threads = 0; CurvePoints = 41
+          PredictiveDraws = PredictiveLaw.DefaultDraws }
 
     /// The scalar statistics of one estimate at `alpha` and `n`: `[| sigma^2; E||L||^2; alpha0; m0; baseline;
     /// mean; q05; q50; q95 |]`.
@@ -125,28 +138,34 @@ module RiskPrediction =
         if settings.Bootstrap = 1 then Check.fail "bootstrap" "must be 0 (none) or >= 2"
         if not (settings.Level > 0.0 && settings.Level < 1.0) then Check.fail "level" (sprintf "must be in (0, 1), got %g" settings.Level)
         if settings.CurvePoints < 2 then Check.fail "curvePoints" (sprintf "must be >= 2, got %d" settings.CurvePoints)
+        if settings.PredictiveDraws < 2 then Check.fail "predictiveDraws" (sprintf "must be >= 2, got %d" settings.PredictiveDraws)
         let alpha = float m / float n
         let estimate = estimator data (Array.create m0 1.0) (Array.create n0 1.0)
         let s = estimate.Summary
         let point = statistics alpha n s
+        let t = PredictiveLaw.varianceFactorsOf estimate n settings.Seed settings.Threads
         let again = replicateEstimator estimate
         let replicates = Bootstrap.run settings.Seed settings.Bootstrap settings.Threads m0 n0 (fun wu wl -> (again data wu wl).Summary)
         let ok = replicates |> Array.choose (function Ok r -> Some r | Error _ -> None)
         let failures = replicates |> Array.mapi (fun b r -> match r with Error e -> Some(sprintf "replicate %d: %s" b e) | Ok _ -> None) |> Array.choose id
         let stats = ok |> Array.map (statistics alpha n)
         let interval i = Bootstrap.interval settings.Level point.[i] (stats |> Array.map (fun st -> st.[i]))
+        let draws = PredictiveLaw.ofFits estimate ok t settings.PredictiveDraws settings.Seed settings.Threads
         let alphas = curveAlphas settings.CurvePoints alpha point.[2]
         let curve =
             alphas |> Array.map (fun a ->
                 let law = AsymptoticSummary.limitLaw a s
+                let predictive = PredictiveLaw.at a draws
                 let meanAt (r: AsymptoticSummary) = r.Sigma2 * float r.DEff + AsymptoticSummary.pretrainMean r / a
                 let band = Bootstrap.interval settings.Level (meanAt s) (ok |> Array.map meanAt)
-                { Alpha = a; Mean = LimitLaw.mean law; Q05 = LimitLaw.quantile law 0.05; Q95 = LimitLaw.quantile law 0.95
+                { Alpha = a; Mean = predictive.Mean; Q05 = predictive.Q05; Q95 = predictive.Q95
+                  LawMean = LimitLaw.mean law; LawQ05 = LimitLaw.quantile law 0.05; LawQ95 = LimitLaw.quantile law 0.95
                   MeanLower = band.Lower; MeanUpper = band.Upper })
         { Model = model; UnlabelledRows = m0; LabelledRows = n0; N = n; M = m; Alpha = alpha
           DEff = s.DEff; DBase = s.DBase; Weights = Array.copy s.Weights; Theta = Array.copy estimate.Theta
           Sigma2 = interval 0; PretrainMean = interval 1; Alpha0 = interval 2; UnlabelledToPayOff = interval 3
           Baseline = interval 4; Mean = interval 5; Q05 = interval 6; Q50 = interval 7; Q95 = interval 8
+          Predictive = PredictiveLaw.at alpha draws
           RiskCurve = curve; Bootstrap = settings.Bootstrap; BootstrapFailures = failures
           Seed = settings.Seed; Level = settings.Level }
 

@@ -26,7 +26,11 @@ let tests =
             Expect.equal cs.Weights fs.Weights "weights"
             Expect.equal (cs.PretrainMean.Estimate, cs.PretrainMean.StdErr, cs.Alpha0.Lower) (fs.PretrainMean.Estimate, fs.PretrainMean.StdErr, fs.Alpha0.Lower) "intervals"
             Expect.equal cs.N 200 "n"
-            Expect.equal cs.RiskCurve.Length fs.RiskCurve.Length "curve")
+            Expect.equal (cs.Predictive.Mean, cs.Predictive.Q05, cs.Predictive.Q50, cs.Predictive.Q95, cs.Predictive.Draws)
+                         (fs.Predictive.Mean, fs.Predictive.Q05, fs.Predictive.Q50, fs.Predictive.Q95, fs.Predictive.Draws) "predictive"
+            Expect.equal cs.RiskCurve.Length fs.RiskCurve.Length "curve"
+            let c, f = cs.RiskCurve.[3], fs.RiskCurve.[3]
+            Expect.equal (c.Mean, c.Q05, c.Q95, c.LawMean, c.LawQ05, c.LawQ95, c.MeanLower) (f.Mean, f.Q05, f.Q95, f.LawMean, f.LawQ05, f.LawQ95, f.MeanLower) "curve point")
         testCase "PredictUserModel with the factor specification and a PPCA fit agrees with PredictFactor" (fun () ->
             let data = FactorValidation.simulate cfg 300 100 (Random 2)
             let u, l, y = arrays data

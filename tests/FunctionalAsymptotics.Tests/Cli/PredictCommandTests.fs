@@ -37,8 +37,14 @@ let private documentedJson (args: string list) (model: string) (sizes: int * int
     let code, out, err = fa args
     Expect.equal code 0 err
     let root = JsonDocument.Parse(out).RootElement
-    for name in [ "model"; "n"; "m"; "dEff"; "dBase"; "sigma2"; "pretrainMean"; "alpha0"; "weights"; "riskCurve" ] do
+    for name in [ "model"; "n"; "m"; "dEff"; "dBase"; "sigma2"; "pretrainMean"; "alpha0"; "weights"; "riskCurve"; "predictive" ] do
         Expect.isTrue (fst (root.TryGetProperty name)) name
+    let pr = root.GetProperty "predictive"
+    let q name = pr.GetProperty(name: string).GetDouble()
+    Expect.isTrue (q "q05" < q "q50" && q "q50" < q "q95") "predictive quantiles ordered"
+    Expect.equal (pr.GetProperty("draws").GetInt32()) PredictiveLaw.DefaultDraws "draws"
+    for c in root.GetProperty("riskCurve").EnumerateArray() do
+        for name in [ "alpha"; "mean"; "q05"; "q95"; "lawMean"; "lawQ05"; "lawQ95"; "meanCi" ] do Expect.isTrue (fst (c.TryGetProperty name)) name
     Expect.equal (root.GetProperty("model").GetString()) model "model"
     Expect.equal (root.GetProperty("n").GetInt32(), root.GetProperty("m").GetInt32()) sizes "sizes default to the rows"
     Expect.isGreaterThan (root.GetProperty("pretrainMean").GetProperty("stdErr").GetDouble()) 0.0 "stdErr"

@@ -122,20 +122,20 @@ let tests =
         testCase "validation: 95% intervals for E||L(Z)||^2 cover the population value over 80 data sets; SE matches the spread" (fun () ->
             // K = 2, d = 3, m = 1000, n = 500, 80 seeded data sets with 20 replicates each. Nominal 0.95; the binomial
             // standard deviation over 80 data sets is 0.024, so >= 0.86 is 3.7 sd below nominal.
-            let st = MixtureValidation.run small 1000 500 80 20 0.95 21UL 0
+            let st = PlugInValidation.runWith false (MixtureValidation.case MixturePlugIn.defaultEmOptions small) 1000 500 80 20 0.95 21UL 0
             Expect.isGreaterThanOrEqual st.Coverage 0.86 "coverage"
             Expect.isEmpty st.Failures "every data set fitted"
             let ratio = st.MeanStdErr / st.SpreadOfEstimates
             Expect.isTrue (ratio > 0.75 && ratio < 1.33) (sprintf "bootstrap SE %g against spread %g" st.MeanStdErr st.SpreadOfEstimates))
         testCase "validation: the estimate's error shrinks like 1/sqrt(m) (slope of log RMSE in [-0.75, -0.25])" (fun () ->
             let sizes = [| 500; 2000; 8000 |]
-            let studies = sizes |> Array.map (fun m -> MixtureValidation.run small m (m / 2) 40 2 0.95 31UL 0)
+            let studies = sizes |> Array.map (fun m -> PlugInValidation.runWith false (MixtureValidation.case MixturePlugIn.defaultEmOptions small) m (m / 2) 40 2 0.95 31UL 0)
             let slope = PlugInValidation.rmseSlope sizes studies
             Expect.isTrue (slope > -0.75 && slope < -0.25) (sprintf "slope %g" slope))
         testCase "validation: the predicted 5%-95% band covers the realised risk of the two-stage pipeline (alpha = 0.1)" (fun () ->
             // m = 1000, n = 10000: the pre-training term dominates the spread (docs/predict.md). Nominal 0.90; binomial
             // sd over 60 data sets 0.039.
-            let st = MixtureValidation.run small 1000 10000 60 2 0.95 41UL 0
+            let st = PlugInValidation.runWith false (MixtureValidation.case MixturePlugIn.defaultEmOptions small) 1000 10000 60 2 0.95 41UL 0
             Expect.isTrue (st.TrueLawBandCoverage > 0.78 && st.TrueLawBandCoverage <= 1.0) (sprintf "true law band %g" st.TrueLawBandCoverage)
-            Expect.isTrue (st.RiskBandCoverage > 0.72 && st.RiskBandCoverage <= 1.0) (sprintf "predicted band %g" st.RiskBandCoverage))
+            Expect.isTrue (st.EstimatedLawBandCoverage > 0.72 && st.EstimatedLawBandCoverage <= 1.0) (sprintf "predicted band %g" st.EstimatedLawBandCoverage))
     ]

@@ -89,20 +89,20 @@ let tests =
         testCase "validation: 95% intervals for E||L(Z)||^2 cover the truth over 100 data sets; SE matches the spread" (fun () ->
             // d = 3, k = 1, m = 800, n = 400, 100 seeded data sets, 30 replicates each. Nominal 0.95; the
             // binomial standard deviation over 100 data sets is 0.022, so >= 0.87 is 3.6 sd below nominal.
-            let st = FactorValidation.run (cfg 3 1) 800 400 100 30 0.95 21UL 0
+            let st = PlugInValidation.runWith false (FactorValidation.case (cfg 3 1)) 800 400 100 30 0.95 21UL 0
             Expect.isGreaterThanOrEqual st.Coverage 0.87 "coverage"
             let ratio = st.MeanStdErr / st.SpreadOfEstimates
             Expect.isTrue (ratio > 0.75 && ratio < 1.33) (sprintf "bootstrap SE %g against spread %g" st.MeanStdErr st.SpreadOfEstimates))
         testCase "validation: the estimate's error shrinks like 1/sqrt(m) (slope of log RMSE in [-0.75, -0.25])" (fun () ->
             let sizes = [| 300; 1200; 4800 |]
-            let studies = sizes |> Array.map (fun m -> FactorValidation.run (cfg 3 1) m (m / 2) 60 2 0.95 31UL 0)
+            let studies = sizes |> Array.map (fun m -> PlugInValidation.runWith false (FactorValidation.case (cfg 3 1)) m (m / 2) 60 2 0.95 31UL 0)
             let slope = FactorValidation.rmseSlope sizes studies
             Expect.isTrue (slope > -0.75 && slope < -0.25) (sprintf "slope %g" slope))
         testCase "validation: the predicted 5%-95% band covers the realised risk of the two-stage pipeline" (fun () ->
             // alpha = 0.1 (m = 500, n = 5000): the pre-training term dominates the spread, and at this n the
             // variance part's fluctuation (order sigma^2 sqrt(d_eff / n)) is small against it (docs/predict.md).
             // Nominal 0.90; binomial sd over 150 data sets 0.024.
-            let st = FactorValidation.run (cfg 3 1) 500 5000 150 2 0.95 41UL 0
+            let st = PlugInValidation.runWith false (FactorValidation.case (cfg 3 1)) 500 5000 150 2 0.95 41UL 0
             Expect.isTrue (st.TrueLawBandCoverage > 0.82 && st.TrueLawBandCoverage < 0.97) (sprintf "true law band %g" st.TrueLawBandCoverage)
-            Expect.isTrue (st.RiskBandCoverage > 0.78 && st.RiskBandCoverage < 0.97) (sprintf "predicted band %g" st.RiskBandCoverage))
+            Expect.isTrue (st.EstimatedLawBandCoverage > 0.78 && st.EstimatedLawBandCoverage < 0.97) (sprintf "predicted band %g" st.EstimatedLawBandCoverage))
     ]
