@@ -79,7 +79,7 @@ let tests =
                 let risk = FunctionalAsymptotics.Asymptotics.ConditionalRisk.linearGaussian (Factor.covariance cfg) sp.Sigma2 b (Factor.featureMatrix (Factor.fitPpca 2 x)) design
                 (ReplicateOutcome.ofRisk 30 risk).Total)
         }
-        test "spectral: the Wishart-drawn design scatter gives the law of replicates from an explicit design" {
+        test "spectral: bulk-drawn normals and the Wishart-drawn design scatter give the law of replicates from explicit draws" {
             let cfg = Spectral.defaultConfig 6 2 1.0
             let b = Spectral.aStar(cfg).TransposeThisAndMultiply(FunctionalAsymptotics.Linalg.vector cfg.Beta).ToArray()
             sameLawAsExplicit (SpectralPipeline.create cfg 2.0) 30 (fun rng ->
@@ -156,7 +156,7 @@ let tests =
             let t = GaussianMixturePipeline.target uStar 1.0
             let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
             let count = 700   // two full batches of 256 and a partial one
-            let sigma, c, ff = GaussianMixturePipeline.moments centres basis t (ReplicateStreams.derive 4UL 1 2) count
+            let sigma, c, ff = GaussianMixturePipeline.momentsAmbient centres basis t (ReplicateStreams.derive 4UL 1 2) count
             let xs = GaussianMixturePipeline.drawSamples centres (ReplicateStreams.derive 4UL 1 2) count
             let rows = xs |> Array.map (GaussianMixturePipeline.featuresAndTarget basis t)
             let p = k * k
@@ -167,6 +167,45 @@ let tests =
                     let g = rows |> Array.averageBy (fun (phi, _) -> phi.[a] * phi.[b])
                     Expect.isLessThan (abs (sigma.[a, b] - g)) 1e-13 (sprintf "Gram (%d, %d)" a b)
             Expect.isLessThan (abs (ff - (rows |> Array.averageBy (fun (_, f) -> f * f)))) 1e-13 "mean f*^2"
+        }
+        test "gmm moments: draws on the span of V_r and V*_r give the ambient draws' moments (law) and the same features (identity)" {
+            let k, d = 4, 20
+            let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
+            let rng = Random 8
+            // a fitted-like U: U* moved off its span in every coordinate
+            let u = uStar + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun _ _ -> 0.3 * (rng.NextDouble() - 0.5))
+            let basis = GaussianMixturePipeline.compactBasis u
+            let t = GaussianMixturePipeline.target uStar 10.0
+            let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
+            // Identity: a point and its projection on the joint span (plus any orthogonal part) have the same features.
+            let w = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, 2 * (k - 1), fun j a ->
+                        if a < k - 1 then basis.Vr.[j * (k - 1) + a] else t.Star.Vr.[j * (k - 1) + a - (k - 1)])
+            let q = w.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q
+            for _ in 1 .. 10 do
+                let x = MathNet.Numerics.LinearAlgebra.Vector<float>.Build.Dense(d, fun j -> 2.0 * float (j % k) + 2.0 * (rng.NextDouble() - 0.5))
+                let onSpan = q * q.TransposeThisAndMultiply x
+                let orth = MathNet.Numerics.LinearAlgebra.Vector<float>.Build.Dense(d, fun _ -> rng.NextDouble() - 0.5)
+                let orth = orth - q * q.TransposeThisAndMultiply orth
+                let phiA, fA = GaussianMixturePipeline.featuresAndTarget basis t (x.ToArray())
+                let phiB, fB = GaussianMixturePipeline.featuresAndTarget basis t ((onSpan + orth).ToArray())
+                Expect.isLessThan (abs (fA - fB)) (1e-12 * max 1.0 (abs fA)) "f*"
+                for a in 0 .. phiA.Length - 1 do Expect.isLessThan (abs (phiA.[a] - phiB.[a])) 1e-12 (sprintf "feature %d" a)
+            // Law: the reduced draws' moments agree with the ambient draws' within Monte Carlo error (independent streams).
+            let count = 100_000
+            let sR, cR, fR = GaussianMixturePipeline.moments centres basis t (ReplicateStreams.derive 5UL 1 1) count
+            let sA, cA, fA = GaussianMixturePipeline.momentsAmbient centres basis t (ReplicateStreams.derive 6UL 1 1) count
+            // per-entry standard error of a mean of count draws of phi_a phi_b from a long ambient run's rows
+            let rows = GaussianMixturePipeline.drawSamples centres (ReplicateStreams.derive 7UL 1 1) 20_000 |> Array.map (GaussianMixturePipeline.featuresAndTarget basis t)
+            let se (g: float[] * float -> float) =
+                let xs = rows |> Array.map g
+                let m = Array.average xs
+                sqrt ((xs |> Array.averageBy (fun x -> (x - m) ** 2.0)) * 2.0 / float count)   // two independent means
+            let p = k * k
+            for a in 0 .. p - 1 do
+                Expect.isLessThan (abs (cR.[a] - cA.[a])) (5.0 * se (fun (phi, f) -> phi.[a] * f) + 1e-12) (sprintf "cross moment %d" a)
+                for b in a .. p - 1 do
+                    Expect.isLessThan (abs (sR.[a, b] - sA.[a, b])) (5.0 * se (fun (phi, _) -> phi.[a] * phi.[b]) + 1e-12) (sprintf "Gram (%d, %d)" a b)
+            Expect.isLessThan (abs (fR - fA)) (5.0 * se (fun (_, f) -> f * f)) "mean f*^2"
         }
         test "bad parameters are refused with the argument named" {
             Expect.throwsT<FunctionalAsymptotics.InvalidArgumentException> (fun () -> SpectralPipeline.create (Spectral.defaultConfig 4 4 1.0) 1.0 |> ignore) "k < d"
