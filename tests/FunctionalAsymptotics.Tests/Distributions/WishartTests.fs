@@ -11,18 +11,7 @@ open FunctionalAsymptotics.Distributions
 let private l : Matrix<float> = Matrix<float>.Build.DenseOfRowArrays([| [| 1.0; 0.0; 0.0 |]; [| 0.6; 0.8; 0.0 |]; [| -0.3; 0.5; 1.5 |] |])
 let private sigma : Matrix<float> = l * l.Transpose()
 
-/// Two-sample Kolmogorov–Smirnov statistic `sup |F_a - F_b|`.
 let private logDet (w: Matrix<float>) = w.Cholesky().DeterminantLn
-
-let private ks2 (a: float[]) (b: float[]) =
-    let a, b = Array.sort a, Array.sort b
-    let mutable i, j, d = 0, 0, 0.0
-    while i < a.Length && j < b.Length do
-        let x = min a.[i] b.[j]
-        while i < a.Length && a.[i] <= x do i <- i + 1
-        while j < b.Length && b.[j] <= x do j <- j + 1
-        d <- max d (abs (float i / float a.Length - float j / float b.Length))
-    d
 
 /// `X^T X` from `n` explicit rows `L z`, `z ~ N(0, I)` (the definition the Bartlett draw must match in law).
 let private explicitScatter (rng: Random) (n: int) : Matrix<float> =
@@ -54,8 +43,7 @@ let tests =
             Expect.floatClose { absolute = 5.0 * sd / sqrt (float draws); relative = 0.0 } m exact "mean log det"
         testCase "same law as the scatter of explicit rows (two-sample KS of log det, smallest eigenvalue, an off-diagonal entry)" <| fun () ->
             let draws = 4000
-            // 99.9% critical value of the two-sample KS statistic at equal sizes: 1.95 sqrt(2 / draws)
-            let crit = 1.95 * sqrt (2.0 / float draws)
+            let crit = TwoSampleKs.critical999 draws
             for n in [ 5; 60 ] do
                 let rb, re = Random(7 + n), Random(8 + n)
                 let bart = Array.init draws (fun _ -> Wishart.scatter rb n l)
@@ -63,7 +51,7 @@ let tests =
                 for name, f in [ "log det", (fun (w: Matrix<float>) -> logDet w)
                                  "smallest eigenvalue", (fun (w: Matrix<float>) -> w.Evd().EigenValues |> Seq.map (fun c -> c.Real) |> Seq.min)
                                  "entry (3, 1)", (fun (w: Matrix<float>) -> w.[2, 0]) ] do
-                    let d = ks2 (Array.map f bart) (Array.map f expl)
+                    let d = TwoSampleKs.statistic (Array.map f bart) (Array.map f expl)
                     Expect.isLessThan d crit (sprintf "n = %d, %s: KS %.4f" n name d)
         testCase "seeded, symmetric, and the row route below d + 1 rows (rank n)" <| fun () ->
             let a = Wishart.scatter (Random(9)) 30 l

@@ -8,6 +8,7 @@ open System.Threading
 open Expecto
 open FunctionalAsymptotics.Simulation
 open FunctionalAsymptotics.Models
+open FunctionalAsymptotics.Tests.Distributions
 
 let private tempDir (name: string) =
     let dir = Path.Combine(Path.GetTempPath(), sprintf "fa-pipe-%s-%s" name (Guid.NewGuid().ToString("N")))
@@ -37,17 +38,6 @@ let private convergence (f: ModelFactory) (grid: int[]) (reps: int) =
     Expect.isLessThan last.KsPretrain (band reps) "pre-training part inside the sampling band at the largest n"
     Expect.isLessThan last.PVar first.PVar "the variance part concentrates"
 
-/// Two-sample Kolmogorov–Smirnov statistic `sup |F_a - F_b|`.
-let private ks2 (a: float[]) (b: float[]) =
-    let a, b = Array.sort a, Array.sort b
-    let mutable i, j, d = 0, 0, 0.0
-    while i < a.Length && j < b.Length do
-        let x = min a.[i] b.[j]
-        while i < a.Length && a.[i] <= x do i <- i + 1
-        while j < b.Length && b.[j] <= x do j <- j + 1
-        d <- max d (abs (float i / float a.Length - float j / float b.Length))
-    d
-
 /// The pipeline's replicates (scatter matrices drawn from their Wishart laws) against replicates computed from
 /// explicit samples (`explicitTotal rng`: every pre-training sample and design row drawn): the same law of the
 /// total, by the two-sample KS statistic below its 99.9% critical value.
@@ -56,8 +46,16 @@ let private sameLawAsExplicit (model: PipelineModel) (n: int) (explicitTotal: Ra
     let piped = Array.init reps (fun r -> (Engine.replicate model 3UL 2.0 n r).Total)
     let rng = Random 17
     let explicitly = Array.init reps (fun _ -> explicitTotal rng)
-    let d = ks2 piped explicitly
-    Expect.isLessThan d (1.95 * sqrt (2.0 / float reps)) (sprintf "two-sample KS %.4f" d)
+    let d = TwoSampleKs.statistic piped explicitly
+    Expect.isLessThan d (TwoSampleKs.critical999 reps) (sprintf "two-sample KS %.4f" d)
+
+/// The mixture's `U*` (`beta = 2`), a perturbation `U` of it (entries uniform on `+-scale / 2`, from `Random seed`,
+/// returned for further draws), the compact basis at `U` and the target at `|theta*| = 10`.
+let private perturbedMixture (k: int) (d: int) (scale: float) (seed: int) =
+    let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
+    let rng = Random seed
+    let u = uStar + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun _ _ -> scale * (rng.NextDouble() - 0.5))
+    uStar, rng, u, GaussianMixturePipeline.compactBasis u, GaussianMixturePipeline.target uStar 10.0
 
 let tests =
     testList "Simulation.ModelPipelines" [
@@ -129,11 +127,7 @@ let tests =
         }
         test "gmm compact features are an isometric image of psi_U and the target is theta*^T psi_U*" {
             let k, d = 4, 9
-            let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
-            let rng = Random 5
-            let u = uStar + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun _ _ -> 0.2 * (rng.NextDouble() - 0.5))
-            let basis = GaussianMixturePipeline.compactBasis u
-            let t = GaussianMixturePipeline.target uStar 10.0
+            let uStar, rng, u, basis, t = perturbedMixture k d 0.2 5
             let pr = FunctionalAsymptotics.Models.GaussianMixture.projector (k - 1) u
             let prStar = FunctionalAsymptotics.Models.GaussianMixture.projector (k - 1) uStar
             let theta = FunctionalAsymptotics.Models.GaussianMixture.thetaStar k d 10.0
@@ -170,12 +164,8 @@ let tests =
         }
         test "gmm moments: draws on the span of V_r and V*_r give the ambient draws' moments (law) and the same features (identity)" {
             let k, d = 4, 20
-            let uStar = FunctionalAsymptotics.Models.GaussianMixture.uStar k d 2.0
-            let rng = Random 8
             // a fitted-like U: U* moved off its span in every coordinate
-            let u = uStar + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, k, fun _ _ -> 0.3 * (rng.NextDouble() - 0.5))
-            let basis = GaussianMixturePipeline.compactBasis u
-            let t = GaussianMixturePipeline.target uStar 10.0
+            let uStar, rng, _, basis, t = perturbedMixture k d 0.3 8
             let centres = Array.init k (fun i -> uStar.Column(i).ToArray())
             // Identity: a point and its projection on the joint span (plus any orthogonal part) have the same features.
             let w = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(d, 2 * (k - 1), fun j a ->
