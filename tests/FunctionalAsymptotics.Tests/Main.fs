@@ -31,6 +31,7 @@ let allTests =
         CSharp.GeometryFacadeTests.tests
         Kernels.SamplingKernelsTests.tests
         Distributions.ChiSquareSamplerTests.tests
+        Distributions.WishartTests.tests
         CSharp.FacadeTests.tests
         CSharp.LongRunFacadeTests.tests
         Cli.LawCommandTests.tests

@@ -21,27 +21,34 @@ type RiskDecomposition =
 module ConditionalRisk =
 
     /// `R - sigma^2` split into Rep, Leak and Var, for feature matrix `w` (p x d), target coefficients
-    /// `b` (`f*(x) = b^T x`), downstream covariance `sigmaDown`, noise variance `sigma2` and design
-    /// `design` (n x d, one sample per row). `Sigma = W Sigma_down W^T`, `theta_pop = Sigma^+ W Sigma_down b`,
-    /// `Sigma_n = Phi^T Phi / n`, `theta_n = Sigma_n^+ Phi^T X b / n`; the pseudo-inverses are the
-    /// theory's own (min-norm least squares), not a substitute for an inverse.
-    let linearGaussian (sigmaDown: Matrix<float>) (sigma2: float) (b: float[]) (w: Matrix<float>) (design: Matrix<float>) : RiskDecomposition =
+    /// `b` (`f*(x) = b^T x`), downstream covariance `sigmaDown`, noise variance `sigma2`, and an `n`-point
+    /// design given by its scatter matrix `scatter = X^T X` (d x d; the risk depends on the design only
+    /// through it). `Sigma = W Sigma_down W^T`, `theta_pop = Sigma^+ W Sigma_down b`,
+    /// `Sigma_n = Phi^T Phi / n = W X^T X W^T / n`, `theta_n = Sigma_n^+ Phi^T X b / n = Sigma_n^+ W X^T X b / n`;
+    /// the pseudo-inverses are the theory's own (min-norm least squares), not a substitute for an inverse.
+    let linearGaussianScatter (sigmaDown: Matrix<float>) (sigma2: float) (b: float[]) (w: Matrix<float>) (scatter: Matrix<float>) (n: int) : RiskDecomposition =
         let d = sigmaDown.RowCount
         Check.sameLength "b" d b.Length
-        Linalg.checkShape "design" design.RowCount d design
-        let n = float design.RowCount
+        Linalg.checkShape "scatter" d d scatter
+        if n < 1 then Check.fail "n" (sprintf "must be >= 1, got %d" n)
+        let nf = float n
         let bv = Linalg.vector b
         let sigma = Linalg.sym (w * sigmaDown * w.Transpose())
         let sigmaPlus = sigma.PseudoInverse()
         let thetaPop = sigmaPlus * (w * (sigmaDown * bv))
         let resid = bv - w.TransposeThisAndMultiply(thetaPop)
         let rep = resid.DotProduct(sigmaDown * resid)
-        let phi = design * w.Transpose()
-        let sigmaN = Linalg.sym (phi.TransposeThisAndMultiply phi / n)
+        let sigmaN = Linalg.sym (w * scatter * w.Transpose() / nf)
         let sigmaNPlus = sigmaN.PseudoInverse()
-        let y = design * bv
-        let thetaN = sigmaNPlus * (phi.TransposeThisAndMultiply(y) / n)
+        let thetaN = sigmaNPlus * (w * (scatter * bv) / nf)
         let dt = thetaN - thetaPop
         { Rep = max 0.0 rep
           Leak = dt.DotProduct(sigma * dt)
-          Var = sigma2 / n * (sigma * sigmaNPlus).Trace() }
+          Var = sigma2 / nf * (sigma * sigmaNPlus).Trace() }
+
+    /// `R - sigma^2` split into Rep, Leak and Var, for feature matrix `w` (p x d), target coefficients
+    /// `b` (`f*(x) = b^T x`), downstream covariance `sigmaDown`, noise variance `sigma2` and design
+    /// `design` (n x d, one sample per row): `linearGaussianScatter` at the scatter `X^T X` of the design.
+    let linearGaussian (sigmaDown: Matrix<float>) (sigma2: float) (b: float[]) (w: Matrix<float>) (design: Matrix<float>) : RiskDecomposition =
+        Linalg.checkShape "design" design.RowCount sigmaDown.RowCount design
+        linearGaussianScatter sigmaDown sigma2 b w (design.TransposeThisAndMultiply design) design.RowCount

@@ -29,22 +29,26 @@ module ChiSquareSampler =
     let GammaThreshold = 32
 
     /// `Gamma(shape, 1)` for `shape >= 1` by Marsaglia and Tsang (2000), "A simple method for generating
-    /// gamma variables", ACM TOMS 26(3); exact (rejection), about 1.05 normal/uniform pairs per draw.
-    let gamma (rng: RngStream) (shape: float) : float =
+    /// gamma variables", ACM TOMS 26(3), from any source of standard normals `normal` and uniforms on (0, 1)
+    /// `uniform` (called in that order, about 1.05 pairs per draw); exact (rejection).
+    let inline gammaFrom ([<InlineIfLambda>] normal: unit -> float) ([<InlineIfLambda>] uniform: unit -> float) (shape: float) : float =
         if not (shape >= 1.0) || Double.IsInfinity shape then Check.fail "shape" (sprintf "must be finite and >= 1, got %g" shape)
         let d = shape - 1.0 / 3.0
         let c = 1.0 / sqrt (9.0 * d)
         let mutable result = nan
         while Double.IsNaN result do
-            let x = rng.NextNormal()
+            let x = normal ()
             let v = 1.0 + c * x
             if v > 0.0 then
                 let v3 = v * v * v
-                let u = rng.NextDouble()
+                let u = uniform ()
                 let x2 = x * x
                 if u < 1.0 - 0.0331 * x2 * x2 || log u < 0.5 * x2 + d * (1.0 - v3 + log v3) then
                     result <- d * v3
         result
+
+    /// `Gamma(shape, 1)` for `shape >= 1` by Marsaglia and Tsang (`gammaFrom`) on the stream `rng`.
+    let gamma (rng: RngStream) (shape: float) : float = gammaFrom rng.NextNormal rng.NextDouble shape
 
     /// Per-thread scratch buffers of one block.
     type private Scratch() =

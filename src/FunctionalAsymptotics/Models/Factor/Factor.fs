@@ -299,10 +299,14 @@ module Factor =
     /// Improvement factor over Ge et al.: prior-art pre-training term / `E||L(Z)||^2`.
     let geImprovement (cfg: FactorConfig) (pretrainMean: float) : float = gePretrainTerm cfg / pretrainMean
 
-    /// The PPCA maximum-likelihood estimator (Lemma I.1): from the uncentred sample covariance
-    /// `S_m = X^T X / m` (rows of `x` are samples), `A_hat = U_k diag((lambda_i - 1)_+)^{1/2}`.
-    let fitPpca (k: int) (x: Matrix<float>) : Matrix<float> =
-        let m = float x.RowCount
-        let sm = Linalg.sym (x.TransposeThisAndMultiply x / m)
+    /// The PPCA maximum-likelihood estimator (Lemma I.1) from the uncentred sample covariance `sm = X^T X / m`
+    /// (d x d, symmetric): `A_hat = U_k diag((lambda_i - 1)_+)^{1/2}`, `(lambda_i, U)` the eigenpairs of `sm`
+    /// in descending order. The MLE depends on the data only through `sm`.
+    let fitPpcaCovariance (k: int) (sm: Matrix<float>) : Matrix<float> =
         let lam, u = Linalg.eigSymDesc sm
-        u.SubMatrix(0, x.ColumnCount, 0, k) * DenseMatrix.OfDiagonalArray(Array.init k (fun i -> sqrt (max 0.0 (lam.[i] - 1.0))))
+        u.SubMatrix(0, sm.RowCount, 0, k) * DenseMatrix.OfDiagonalArray(Array.init k (fun i -> sqrt (max 0.0 (lam.[i] - 1.0))))
+
+    /// The PPCA maximum-likelihood estimator (Lemma I.1): `fitPpcaCovariance` at the uncentred sample
+    /// covariance `S_m = X^T X / m` (rows of `x` are samples).
+    let fitPpca (k: int) (x: Matrix<float>) : Matrix<float> =
+        fitPpcaCovariance k (Linalg.sym (x.TransposeThisAndMultiply x / float x.RowCount))

@@ -18,7 +18,9 @@ open FunctionalAsymptotics.Models
 /// and `Var = sigma^2 tr(Sigma_U Sigma_n^-1)`. The features are non-linear, so the population moments at the
 /// fitted `U` (`Sigma_U = E psi psi^T`, `E psi f*`, `E f*^2`) come from `populationDraws` seeded draws per
 /// replicate; `Rep` is the least-squares residual on that one sample (common random numbers), whose
-/// relative Monte Carlo error is about `sqrt(2 / populationDraws)`.
+/// relative Monte Carlo error is about `sqrt(2 / populationDraws)`. Those draws, and the design's, are made in
+/// an orthonormal basis of `span(V_r) + span(V*_r)` (`2 r*` normals each instead of `d`; `moments`): the
+/// features see `x` only through that span, and the mixture's law there is the same mixture of unit Gaussians.
 ///
 /// The features are used in coordinates of their span: `psi_U` lives in `range(P_U)` per block, so with
 /// `V_r` the leading `r* = K - 1` eigenvectors of `S(U)` the vector
@@ -144,21 +146,20 @@ module GaussianMixturePipeline =
             start <- start + b
         z
 
-    /// Moments over `count` draws of the mixture at `centres`: `Sigma = mean phi_U phi_U^T`, `c = mean phi_U f*`
-    /// and `mean f*^2`. Batches of 256 draws (the same draws as `drawSamples` from the same stream): both
-    /// projections `V_r^T x` and `V*_r^T x` at once by the SIMD kernel `MixtureKernels.ProjectColumns`, gates and
-    /// features eight samples at a time (`Vector512`, the operations of `writeRow` lane by lane), the gates'
-    /// exponentials over the whole batch (`TensorPrimitives.Exp`), then rows `(phi_U, f*)` into the SIMD
-    /// Gram kernel `MixtureKernels.AccumulateGramUpperBlock` (the last column gives `c` and `mean f*^2`).
-    let internal moments (centres: float[][]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
+    /// Moments over `count` draws of the mixture whose centres are `centres` in some coordinates (dimension `q`),
+    /// with the stacked projection directions `v` (row-major `q x 2r*`: column `a < r*` gives `V_r^T x`, column
+    /// `r* + a` gives `V*_r^T x`). Batches of 256 draws (the same draws as `drawSamples` from the same stream):
+    /// both projections at once by the SIMD kernel `MixtureKernels.ProjectColumns`, gates and features eight
+    /// samples at a time (`Vector512`, the operations of `writeRow` lane by lane), the gates' exponentials over
+    /// the whole batch (`TensorPrimitives.Exp`), then rows `(phi_U, f*)` into the SIMD Gram kernel
+    /// `MixtureKernels.AccumulateGramUpperBlock` (the last column gives `c` and `mean f*^2`).
+    let private accumulate (centres: float[][]) (v: float[]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
         let k = centres.Length
         let d = centres.[0].Length
         let r = basis.R
         let p = k * (r + 1)
         let w = p + 1
         let c2 = 2 * r
-        // Both bases side by side: column a < r of V_r, column r + a of V*_r (row-major d x 2r).
-        let v = Array.init (d * c2) (fun idx -> let j, a = idx / c2, idx % c2 in if a < r then basis.Vr.[j * r + a] else t.Star.Vr.[j * r + a - r])
         let xs = Array.zeroCreate (Batch * d)
         let xT = Array.zeroCreate (Batch * d)
         let comp = Array.zeroCreate Batch
@@ -220,6 +221,36 @@ module GaussianMixturePipeline =
         let c = float count
         let sigma = DenseMatrix.Create(p, p, fun a b -> (if a <= b then gram.[a * w + b] else gram.[b * w + a]) / c)
         sigma :> Matrix<float>, DenseVector(Array.init p (fun a -> gram.[a * w + p] / c)) :> Vector<float>, gram.[p * w + p] / c
+
+    /// Both bases side by side, row-major `d x 2r*`: column `a < r*` is column `a` of `V_r`, column `r* + a` of `V*_r`.
+    let private stacked (basis: Basis) (t: Target) (d: int) : float[] =
+        let r = basis.R
+        let c2 = 2 * r
+        Array.init (d * c2) (fun idx -> let j, a = idx / c2, idx % c2 in if a < r then basis.Vr.[j * r + a] else t.Star.Vr.[j * r + a - r])
+
+    /// `moments` from draws in the ambient coordinates: `d` normals per draw, projected on `V_r` and `V*_r`
+    /// (the reference of `moments`' reduced draws; the same draws as `drawSamples`).
+    let internal momentsAmbient (centres: float[][]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
+        accumulate centres (stacked basis t centres.[0].Length) basis t rng count
+
+    /// Moments over `count` draws of the mixture at `centres` (unit covariance): `Sigma = mean phi_U phi_U^T`,
+    /// `c = mean phi_U f*` and `mean f*^2`. The features and `f*` depend on `x` only through `V_r^T x` and
+    /// `V*_r^T x`, that is through `Q^T x` for an orthonormal basis `Q` (`d x 2r*`, thin QR of `[V_r V*_r]`) of a
+    /// space containing both spans. Under the mixture, `Q^T x = Q^T u*_c + zeta` with `c` the component and
+    /// `zeta ~ N(0, I_{2r*})` (`Q^T Q = I`), so the draws are made in those coordinates: centres `Q^T u*_i`,
+    /// `2r*` normals per draw instead of `d`, directions `Q^T [V_r V*_r]` (`V = Q Q^T V`). The same law of the
+    /// rows `(phi_U(x), f*(x))` as draws in the ambient space (`momentsAmbient`), other random numbers.
+    let internal moments (centres: float[][]) (basis: Basis) (t: Target) (rng: ReplicateRng) (count: int) : Matrix<float> * Vector<float> * float =
+        let d = centres.[0].Length
+        let c2 = 2 * basis.R
+        if c2 >= d then momentsAmbient centres basis t rng count
+        else
+            let v = stacked basis t d
+            let vm = DenseMatrix.Create(d, c2, fun j a -> v.[j * c2 + a])
+            let q = vm.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin).Q
+            let reduced = centres |> Array.map (fun u -> (q.TransposeThisAndMultiply(DenseVector u)).ToArray())
+            let vq = q.TransposeThisAndMultiply vm
+            accumulate reduced (Array.init (c2 * c2) (fun idx -> vq.[idx / c2, idx % c2])) basis t rng count
 
     /// The pipeline model. `thetaNorm`: 1 (paper text) or 10 (the authors' code); `populationDraws`: draws for
     /// the population moments at the fitted centres, per replicate (Appendix K: 2 10^5); `lawOptions`: the

@@ -75,19 +75,24 @@ module Spectral =
         for i in 0 .. cfg.K - 1 do a.[i, i] <- sqrt cfg.C.[i] / cfg.SigmaPre.[i]
         a
 
-    /// A packed pre-training sample `[x; x+; x-]` (jointly Gaussian construction of docs/case-studies.md §1,
-    /// generalised to `Sigma_pre = diag(a)`): `x = a^{1/2} xi1`, `x+ = (c / a) x + (a - c^2 / a)^{1/2} xi2`,
-    /// `x- = a^{1/2} xi3`, so `E[x x^T] = E[x+ x+^T] = diag(a)`, `E[x+ x^T] = diag(c)`.
-    let sample (cfg: SpectralConfig) (rng: Random) : float[] =
+    /// `sample`'s transform in place: `z = [xi1; xi2; xi3]` (3d standard normals) becomes `[x; x+; x-]`.
+    let ofStandardNormals (cfg: SpectralConfig) (z: float[]) : unit =
         let d = cfg.D
-        // xi1, xi2, xi3 drawn in this order into the three blocks, then transformed in place.
-        let z = Array.init (3 * d) (fun _ -> Linalg.gaussian rng)
+        Check.sameLength "z" (3 * d) z.Length
         let a = cfg.SigmaPre
         for i in 0 .. d - 1 do
             let x = sqrt a.[i] * z.[i]
             z.[i] <- x
             z.[d + i] <- cfg.C.[i] / a.[i] * x + sqrt (max 0.0 (a.[i] - cfg.C.[i] * cfg.C.[i] / a.[i])) * z.[d + i]
             z.[2 * d + i] <- sqrt a.[i] * z.[2 * d + i]
+
+    /// A packed pre-training sample `[x; x+; x-]` (jointly Gaussian construction of docs/case-studies.md §1,
+    /// generalised to `Sigma_pre = diag(a)`): `x = a^{1/2} xi1`, `x+ = (c / a) x + (a - c^2 / a)^{1/2} xi2`,
+    /// `x- = a^{1/2} xi3`, so `E[x x^T] = E[x+ x+^T] = diag(a)`, `E[x+ x^T] = diag(c)`.
+    let sample (cfg: SpectralConfig) (rng: Random) : float[] =
+        // xi1, xi2, xi3 drawn in this order into the three blocks, then transformed in place.
+        let z = Array.init (3 * cfg.D) (fun _ -> Linalg.gaussian rng)
+        ofStandardNormals cfg z
         z
 
     /// A seeded downstream data set of size `n`: design rows `x ~ N(0, I_d)` (`mu_down`) and labels
