@@ -202,7 +202,7 @@ public static class MixtureKernels
         {
             int kc = Math.Min(GramRowBlock, rows - s0);
             nuint panel = (nuint)(kc * w);
-            GramPack(ref Unsafe.Add(ref x, (nint)s0 * n), kc, n, panels, ref pack);
+            GramPack(ref Unsafe.Add(ref x, (nint)s0 * n), kc, n, panels, (nint)(rows - s0) * n, ref pack);
             for (int group = gLo; group < gHi; group++)
             {
                 var (p, k) = GramGroup(q, group);
@@ -249,8 +249,9 @@ public static class MixtureKernels
     }
 
     /// <summary>Packs <paramref name="panels"/> panels of the <c>kc x n</c> block at <paramref name="x"/>: panel <c>p</c>
-    /// at <c>p kc 8</c>, row <c>s</c> of it the 8 values <c>x[s, 8p .. 8p + 8)</c> (zeros beyond column <c>n</c>).</summary>
-    private static void GramPack(ref double x, int kc, int n, int panels, ref double pack)
+    /// at <c>p kc 8</c>, row <c>s</c> of it the 8 values <c>x[s, 8p .. 8p + 8)</c> (zeros beyond column <c>n</c>);
+    /// <paramref name="available"/> doubles from <paramref name="x"/> on may be read.</summary>
+    private static void GramPack(ref double x, int kc, int n, int panels, nint available, ref double pack)
     {
         const int w = 8;
         for (int p = 0; p < panels; p++)
@@ -261,13 +262,17 @@ public static class MixtureKernels
             {
                 for (int s = 0; s < kc; s++)
                     Vector512.LoadUnsafe(ref x, (nuint)((nint)s * n + c)).StoreUnsafe(ref d, (nuint)(s * w));
+                continue;
             }
-            else
-            {
-                for (int s = 0; s < kc; s++)
-                    for (int l = 0; l < w; l++)
-                        Unsafe.Add(ref d, s * w + l) = c + l < n ? Unsafe.Add(ref x, (nint)s * n + c + l) : 0.0;
-            }
+            // the last, partial panel: a whole vector read where it stays inside x, its lanes past column n zeroed
+            var keep = Vector512.LessThan(Vector512<double>.Indices, Vector512.Create((double)(n - c)));
+            int s0 = 0;
+            for (; s0 < kc && (nint)s0 * n + c + w <= available; s0++)
+                Vector512.ConditionalSelect(keep, Vector512.LoadUnsafe(ref x, (nuint)((nint)s0 * n + c)), Vector512<double>.Zero)
+                    .StoreUnsafe(ref d, (nuint)(s0 * w));
+            for (int s = s0; s < kc; s++)
+                for (int l = 0; l < w; l++)
+                    Unsafe.Add(ref d, s * w + l) = c + l < n ? Unsafe.Add(ref x, (nint)s * n + c + l) : 0.0;
         }
     }
 
