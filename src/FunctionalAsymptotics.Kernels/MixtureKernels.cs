@@ -306,77 +306,27 @@ public static class MixtureKernels
     private static void GramTile8<T>(ref double a, ref double b, nuint panel, int kc, ref double c, nuint ldc, bool diagonal) where T : struct, ITileChunks
     {
         const nuint w = 8;
-        int k = T.Count;
-        var c00 = Vector512.LoadUnsafe(ref c, 0 * ldc);
-        var c10 = Vector512.LoadUnsafe(ref c, 1 * ldc);
-        var c20 = Vector512.LoadUnsafe(ref c, 2 * ldc);
-        var c30 = Vector512.LoadUnsafe(ref c, 3 * ldc);
-        var c40 = Vector512.LoadUnsafe(ref c, 4 * ldc);
-        var c50 = Vector512.LoadUnsafe(ref c, 5 * ldc);
-        var c60 = Vector512.LoadUnsafe(ref c, 6 * ldc);
-        var c70 = Vector512.LoadUnsafe(ref c, 7 * ldc);
-        Vector512<double> c01 = default, c11 = default, c21 = default, c31 = default, c41 = default, c51 = default, c61 = default, c71 = default;
-        if (k > 1)
-        {
-            c01 = Vector512.LoadUnsafe(ref c, 0 * ldc + 1 * w);
-            c11 = Vector512.LoadUnsafe(ref c, 1 * ldc + 1 * w);
-            c21 = Vector512.LoadUnsafe(ref c, 2 * ldc + 1 * w);
-            c31 = Vector512.LoadUnsafe(ref c, 3 * ldc + 1 * w);
-            c41 = Vector512.LoadUnsafe(ref c, 4 * ldc + 1 * w);
-            c51 = Vector512.LoadUnsafe(ref c, 5 * ldc + 1 * w);
-            c61 = Vector512.LoadUnsafe(ref c, 6 * ldc + 1 * w);
-            c71 = Vector512.LoadUnsafe(ref c, 7 * ldc + 1 * w);
-        }
-        Vector512<double> c02 = default, c12 = default, c22 = default, c32 = default, c42 = default, c52 = default, c62 = default, c72 = default;
-        if (k > 2)
-        {
-            c02 = Vector512.LoadUnsafe(ref c, 0 * ldc + 2 * w);
-            c12 = Vector512.LoadUnsafe(ref c, 1 * ldc + 2 * w);
-            c22 = Vector512.LoadUnsafe(ref c, 2 * ldc + 2 * w);
-            c32 = Vector512.LoadUnsafe(ref c, 3 * ldc + 2 * w);
-            c42 = Vector512.LoadUnsafe(ref c, 4 * ldc + 2 * w);
-            c52 = Vector512.LoadUnsafe(ref c, 5 * ldc + 2 * w);
-            c62 = Vector512.LoadUnsafe(ref c, 6 * ldc + 2 * w);
-            c72 = Vector512.LoadUnsafe(ref c, 7 * ldc + 2 * w);
-        }
-        nuint o = 0;
-        for (int s = 0; s < kc; s++, o += w)
+        GramLoadRow<T>(ref c, 0 * ldc, out var c00, out var c01, out var c02);
+        GramLoadRow<T>(ref c, 1 * ldc, out var c10, out var c11, out var c12);
+        GramLoadRow<T>(ref c, 2 * ldc, out var c20, out var c21, out var c22);
+        GramLoadRow<T>(ref c, 3 * ldc, out var c30, out var c31, out var c32);
+        GramLoadRow<T>(ref c, 4 * ldc, out var c40, out var c41, out var c42);
+        GramLoadRow<T>(ref c, 5 * ldc, out var c50, out var c51, out var c52);
+        GramLoadRow<T>(ref c, 6 * ldc, out var c60, out var c61, out var c62);
+        GramLoadRow<T>(ref c, 7 * ldc, out var c70, out var c71, out var c72);
+        for (nuint o = 0, end = (nuint)kc * w; o < end; o += w)
         {
             var b0 = Vector512.LoadUnsafe(ref b, o);
-            var b1 = k > 1 ? Vector512.LoadUnsafe(ref b, panel + o) : default;
-            var b2 = k > 2 ? Vector512.LoadUnsafe(ref b, 2 * panel + o) : default;
-            var t = Vector512.Create(Unsafe.Add(ref a, o + 0));
-            c00 = Vector512.FusedMultiplyAdd(t, b0, c00);
-            if (k > 1) c01 = Vector512.FusedMultiplyAdd(t, b1, c01);
-            if (k > 2) c02 = Vector512.FusedMultiplyAdd(t, b2, c02);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 1));
-            c10 = Vector512.FusedMultiplyAdd(t, b0, c10);
-            if (k > 1) c11 = Vector512.FusedMultiplyAdd(t, b1, c11);
-            if (k > 2) c12 = Vector512.FusedMultiplyAdd(t, b2, c12);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 2));
-            c20 = Vector512.FusedMultiplyAdd(t, b0, c20);
-            if (k > 1) c21 = Vector512.FusedMultiplyAdd(t, b1, c21);
-            if (k > 2) c22 = Vector512.FusedMultiplyAdd(t, b2, c22);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 3));
-            c30 = Vector512.FusedMultiplyAdd(t, b0, c30);
-            if (k > 1) c31 = Vector512.FusedMultiplyAdd(t, b1, c31);
-            if (k > 2) c32 = Vector512.FusedMultiplyAdd(t, b2, c32);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 4));
-            c40 = Vector512.FusedMultiplyAdd(t, b0, c40);
-            if (k > 1) c41 = Vector512.FusedMultiplyAdd(t, b1, c41);
-            if (k > 2) c42 = Vector512.FusedMultiplyAdd(t, b2, c42);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 5));
-            c50 = Vector512.FusedMultiplyAdd(t, b0, c50);
-            if (k > 1) c51 = Vector512.FusedMultiplyAdd(t, b1, c51);
-            if (k > 2) c52 = Vector512.FusedMultiplyAdd(t, b2, c52);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 6));
-            c60 = Vector512.FusedMultiplyAdd(t, b0, c60);
-            if (k > 1) c61 = Vector512.FusedMultiplyAdd(t, b1, c61);
-            if (k > 2) c62 = Vector512.FusedMultiplyAdd(t, b2, c62);
-            t = Vector512.Create(Unsafe.Add(ref a, o + 7));
-            c70 = Vector512.FusedMultiplyAdd(t, b0, c70);
-            if (k > 1) c71 = Vector512.FusedMultiplyAdd(t, b1, c71);
-            if (k > 2) c72 = Vector512.FusedMultiplyAdd(t, b2, c72);
+            var b1 = T.Count > 1 ? Vector512.LoadUnsafe(ref b, panel + o) : default;
+            var b2 = T.Count > 2 ? Vector512.LoadUnsafe(ref b, 2 * panel + o) : default;
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 0), b0, b1, b2, ref c00, ref c01, ref c02);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 1), b0, b1, b2, ref c10, ref c11, ref c12);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 2), b0, b1, b2, ref c20, ref c21, ref c22);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 3), b0, b1, b2, ref c30, ref c31, ref c32);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 4), b0, b1, b2, ref c40, ref c41, ref c42);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 5), b0, b1, b2, ref c50, ref c51, ref c52);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 6), b0, b1, b2, ref c60, ref c61, ref c62);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 7), b0, b1, b2, ref c70, ref c71, ref c72);
         }
         if (diagonal)
         {
@@ -388,36 +338,45 @@ public static class MixtureKernels
             c60 = GramKeepLower(c60, ref c, 6 * ldc, 6);
             c70 = GramKeepLower(c70, ref c, 7 * ldc, 7);
         }
-        c00.StoreUnsafe(ref c, 0 * ldc);
-        c10.StoreUnsafe(ref c, 1 * ldc);
-        c20.StoreUnsafe(ref c, 2 * ldc);
-        c30.StoreUnsafe(ref c, 3 * ldc);
-        c40.StoreUnsafe(ref c, 4 * ldc);
-        c50.StoreUnsafe(ref c, 5 * ldc);
-        c60.StoreUnsafe(ref c, 6 * ldc);
-        c70.StoreUnsafe(ref c, 7 * ldc);
-        if (k > 1)
-        {
-            c01.StoreUnsafe(ref c, 0 * ldc + 1 * w);
-            c11.StoreUnsafe(ref c, 1 * ldc + 1 * w);
-            c21.StoreUnsafe(ref c, 2 * ldc + 1 * w);
-            c31.StoreUnsafe(ref c, 3 * ldc + 1 * w);
-            c41.StoreUnsafe(ref c, 4 * ldc + 1 * w);
-            c51.StoreUnsafe(ref c, 5 * ldc + 1 * w);
-            c61.StoreUnsafe(ref c, 6 * ldc + 1 * w);
-            c71.StoreUnsafe(ref c, 7 * ldc + 1 * w);
-        }
-        if (k > 2)
-        {
-            c02.StoreUnsafe(ref c, 0 * ldc + 2 * w);
-            c12.StoreUnsafe(ref c, 1 * ldc + 2 * w);
-            c22.StoreUnsafe(ref c, 2 * ldc + 2 * w);
-            c32.StoreUnsafe(ref c, 3 * ldc + 2 * w);
-            c42.StoreUnsafe(ref c, 4 * ldc + 2 * w);
-            c52.StoreUnsafe(ref c, 5 * ldc + 2 * w);
-            c62.StoreUnsafe(ref c, 6 * ldc + 2 * w);
-            c72.StoreUnsafe(ref c, 7 * ldc + 2 * w);
-        }
+        GramStoreRow<T>(ref c, 0 * ldc, c00, c01, c02);
+        GramStoreRow<T>(ref c, 1 * ldc, c10, c11, c12);
+        GramStoreRow<T>(ref c, 2 * ldc, c20, c21, c22);
+        GramStoreRow<T>(ref c, 3 * ldc, c30, c31, c32);
+        GramStoreRow<T>(ref c, 4 * ldc, c40, c41, c42);
+        GramStoreRow<T>(ref c, 5 * ldc, c50, c51, c52);
+        GramStoreRow<T>(ref c, 6 * ldc, c60, c61, c62);
+        GramStoreRow<T>(ref c, 7 * ldc, c70, c71, c72);
+    }
+
+    /// <summary>Row <c>r</c> of a tile's accumulators: <c>T.Count</c> vectors from <paramref name="o"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramLoadRow<T>(ref double c, nuint o, out Vector512<double> x0, out Vector512<double> x1, out Vector512<double> x2)
+        where T : struct, ITileChunks
+    {
+        x0 = Vector512.LoadUnsafe(ref c, o);
+        x1 = T.Count > 1 ? Vector512.LoadUnsafe(ref c, o + 8) : default;
+        x2 = T.Count > 2 ? Vector512.LoadUnsafe(ref c, o + 16) : default;
+    }
+
+    /// <summary>One sample's step of a tile row: <c>x_k = fma(a, b_k, x_k)</c>, <c>k &lt; T.Count</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramFmaRow<T>(double a, Vector512<double> b0, Vector512<double> b1, Vector512<double> b2,
+                                      ref Vector512<double> x0, ref Vector512<double> x1, ref Vector512<double> x2) where T : struct, ITileChunks
+    {
+        var t = Vector512.Create(a);
+        x0 = Vector512.FusedMultiplyAdd(t, b0, x0);
+        if (T.Count > 1) x1 = Vector512.FusedMultiplyAdd(t, b1, x1);
+        if (T.Count > 2) x2 = Vector512.FusedMultiplyAdd(t, b2, x2);
+    }
+
+    /// <summary>Stores row <c>r</c> of a tile's accumulators back at <paramref name="o"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramStoreRow<T>(ref double c, nuint o, Vector512<double> x0, Vector512<double> x1, Vector512<double> x2)
+        where T : struct, ITileChunks
+    {
+        x0.StoreUnsafe(ref c, o);
+        if (T.Count > 1) x1.StoreUnsafe(ref c, o + 8);
+        if (T.Count > 2) x2.StoreUnsafe(ref c, o + 16);
     }
 
     /// <summary><paramref name="v"/> with its lanes <c>l &lt; r</c> replaced by the stored ones at <paramref name="o"/>.</summary>
