@@ -91,28 +91,31 @@ public static class MixtureKernels
     }
     /// <summary>
     /// Blocked Gram update over a batch: <c>gram[i, j] += sum_s x[s, i] x[s, j]</c> for <c>j &gt;= i</c>
-    /// (upper triangle; the strict lower triangle is neither read into the result nor written),
+    /// (upper triangle; the strict lower triangle is neither read into the result nor changed),
     /// <paramref name="x"/> row-major <c>rows x n</c>, <paramref name="gram"/> row-major <c>n x n</c>.
     /// Each entry is one chain of fused multiply-adds in the order <c>s = 0, 1, ...</c> onto its old value
     /// (<c>g = fma(x[s, i], x[s, j], g)</c>, one rounding per term), so the bits equal
-    /// <see cref="AccumulateGramUpperBlockReference"/>'s. Register tiles of 4 rows <c>i</c> by three
-    /// <c>Vector512&lt;double&gt;</c> chunks of <c>j</c> (twelve independent accumulators; eight, the fewest that cover
-    /// the FMA latency on two FMA units, in the two-chunk tiles of the remainder) stay in registers across blocks of <see cref="GramRowBlock"/> samples, whose
-    /// panel of <c>x</c> stays in cache while every tile passes over it.
+    /// <see cref="AccumulateGramUpperBlockReference"/>'s. The samples go in blocks of <see cref="GramRowBlock"/>; each
+    /// block is packed into 64-byte aligned panels of 8 columns (panel <c>p</c>: <c>x[s, 8p .. 8p + 8)</c> for the
+    /// block's <c>s</c> in turn, zeros beyond column <c>n</c>), so every vector load is one aligned cache line read in
+    /// sequence. The columns go in groups of three panels (two in the remainder, one only when it is all); a group's
+    /// panels (24 KB) stay in L1 while the register tile of 8 rows <c>i</c> by the group's panels (24
+    /// <c>Vector512&lt;double&gt;</c> accumulators, 3 column loads and 8 broadcasts per 24 FMAs) passes over the row
+    /// panels above the diagonal; on the diagonal the tiles narrow to the panels at and right of their rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateGramUpperBlock(ReadOnlySpan<double> x, int rows, int n, Span<double> gram)
     {
         ValidateGram(x.Length, rows, n, gram.Length);
-        if (rows == 0) return;
-        GramRange(ref MemoryMarshal.GetReference(x), rows, n, gram, 0, n);
+        if (rows == 0 || n == 0) return;
+        GramGroups(ref MemoryMarshal.GetReference(x), rows, n, gram, 0, GramGroupCount(n));
     }
 
     /// <summary>
-    /// <see cref="AccumulateGramUpperBlock"/> on up to <paramref name="threads"/> threads, for large <c>n</c>: the rows
-    /// <c>i</c> of the result are cut into <see cref="GramParts"/> fixed ranges of about equal work (aligned to the
-    /// 4-row tiles), a range per task. The cut depends on <c>n</c> only and each entry is still one thread's chain
-    /// in the order <c>s = 0, 1, ...</c>, so the bits equal the single-threaded kernel's for any thread count.
+    /// <see cref="AccumulateGramUpperBlock"/> on up to <paramref name="threads"/> threads, for large <c>n</c>: the column
+    /// groups are cut into at most <paramref name="threads"/> consecutive ranges of about equal work, a range per task,
+    /// each packing the panels it reads. Every entry is still one thread's chain in the order <c>s = 0, 1, ...</c>
+    /// (the ranges split the entries, never a sum), so the bits equal the single-threaded kernel's for any thread count.
     /// </summary>
     public static void AccumulateGramUpperBlockParallel(double[] x, int rows, int n, double[] gram, int threads)
     {
@@ -120,17 +123,16 @@ public static class MixtureKernels
         ArgumentNullException.ThrowIfNull(gram);
         ValidateGram(x.Length, rows, n, gram.Length);
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be >= 1");
-        if (rows == 0) return;
-        var cuts = GramCuts(n);
-        System.Threading.Tasks.Parallel.For(0, GramParts, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads },
-            part => GramRange(ref MemoryMarshal.GetArrayDataReference(x), rows, n, gram, cuts[part], cuts[part + 1]));
+        if (rows == 0 || n == 0) return;
+        var cuts = GramCuts(n, threads);
+        if (cuts.Length == 2) { GramGroups(ref MemoryMarshal.GetArrayDataReference(x), rows, n, gram, 0, cuts[1]); return; }
+        System.Threading.Tasks.Parallel.For(0, cuts.Length - 1, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads },
+            part => GramGroups(ref MemoryMarshal.GetArrayDataReference(x), rows, n, gram, cuts[part], cuts[part + 1]));
     }
 
-    /// <summary>Samples per cache block of <see cref="AccumulateGramUpperBlock"/>.</summary>
+    /// <summary>Samples per cache block of <see cref="AccumulateGramUpperBlock"/>: a group of three packed panels is
+    /// <c>3 x 128 x 64</c> bytes = 24 KB, half of L1.</summary>
     public const int GramRowBlock = 128;
-
-    /// <summary>Fixed number of row ranges of <see cref="AccumulateGramUpperBlockParallel"/>.</summary>
-    public const int GramParts = 8;
 
     private static void ValidateGram(int xLength, int rows, int n, int gramLength)
     {
@@ -139,96 +141,152 @@ public static class MixtureKernels
         if (gramLength != (long)n * n) throw new ArgumentException("gram must have n^2 elements", "gram");
     }
 
-    /// <summary>Row cuts <c>0 = c_0 &lt;= ... &lt;= c_P = n</c>, multiples of 4 inside, each range holding about
-    /// <c>1/P</c> of the upper triangle's entries.</summary>
-    private static int[] GramCuts(int n)
+    /// <summary>Column groups of <c>n</c>: <c>q = ceil(n / 8)</c> panels in groups of three, the remainder as groups of
+    /// two (a lone panel, a tile of half speed, only when <c>q = 1</c>).</summary>
+    private static int GramThrees(int q) => q % 3 == 1 && q >= 4 ? (q - 4) / 3 : q / 3;
+
+    private static int GramGroupCount(int n)
     {
-        var cuts = new int[GramParts + 1];
-        double total = 0.5 * n * (n + 1.0);
-        int i = 0;
-        for (int p = 1; p < GramParts; p++)
-        {
-            // entries in rows [0, i): i n - i (i - 1) / 2
-            while (i < n && i * (double)n - 0.5 * i * (i - 1.0) < total * p / GramParts) i++;
-            cuts[p] = Math.Max(cuts[p - 1], Math.Min(n, (i + 2) / 4 * 4));
-        }
-        cuts[GramParts] = n;
-        return cuts;
+        int q = (n + 7) / 8, threes = GramThrees(q);
+        return threes + (q - 3 * threes + 1) / 2;
     }
 
-    /// <summary>The entries <c>(i, j &gt;= i)</c>, <c>iLo &lt;= i &lt; iHi</c>, of the Gram update (<c>iLo</c> a multiple of 4
-    /// unless it is the last range's start).</summary>
-    private static void GramRange(ref double x, int rows, int n, Span<double> gram, int iLo, int iHi)
+    /// <summary>First panel and panel count of group <paramref name="g"/>.</summary>
+    private static (int Panel, int Width) GramGroup(int q, int g)
+    {
+        int threes = GramThrees(q);
+        if (g < threes) return (3 * g, 3);
+        int p = 3 * threes + 2 * (g - threes);
+        return (p, Math.Min(2, q - p));
+    }
+
+    /// <summary>Group cuts <c>0 = c_0 &lt; ... &lt; c_P</c>, <c>P &lt;= parts</c>, each range holding about <c>1/P</c> of the
+    /// tiles' work (a group of width <c>k</c> from panel <c>p</c>: <c>p k + k (k + 1) / 2</c> panel tiles).</summary>
+    private static int[] GramCuts(int n, int parts)
+    {
+        int q = (n + 7) / 8, groups = GramGroupCount(n);
+        var work = new double[groups + 1];
+        for (int g = 0; g < groups; g++)
+        {
+            var (p, k) = GramGroup(q, g);
+            work[g + 1] = work[g] + p * k + 0.5 * k * (k + 1);
+        }
+        var cuts = new List<int> { 0 };
+        for (int part = 1; part < parts; part++)
+        {
+            int g = cuts[^1] + 1;
+            while (g < groups && work[g] < work[groups] * part / parts) g++;
+            // the nearer of the two group boundaries around the target
+            if (g > cuts[^1] + 1 && work[groups] * part / parts - work[g - 1] < work[g] - work[groups] * part / parts) g--;
+            if (g >= groups) break;
+            cuts.Add(g);
+        }
+        cuts.Add(groups);
+        return cuts.ToArray();
+    }
+
+    /// <summary>The column groups <c>gLo &lt;= g &lt; gHi</c> of the Gram update: all entries <c>(i &lt;= j)</c> with
+    /// <c>j</c> in these groups.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GramGroups(ref double x, int rows, int n, Span<double> gram, int gLo, int gHi)
     {
         const int w = 8;
+        int q = (n + 7) / 8;
+        var (lastPanel, lastWidth) = GramGroup(q, gHi - 1);
+        int panels = lastPanel + lastWidth;
+        int kcMax = Math.Min(GramRowBlock, rows);
+        ref double pack = ref GramPackBuffer(panels * kcMax * w);
+        Span<double> scratch = stackalloc double[w * 3 * w];
+        ref double g = ref MemoryMarshal.GetReference(gram);
         for (int s0 = 0; s0 < rows; s0 += GramRowBlock)
         {
             int kc = Math.Min(GramRowBlock, rows - s0);
-            ref double xb = ref Unsafe.Add(ref x, (nint)s0 * n);
-            int i0 = iLo;
-            for (; i0 + 4 <= iHi; i0 += 4)
+            nuint panel = (nuint)(kc * w);
+            GramPack(ref Unsafe.Add(ref x, (nint)s0 * n), kc, n, panels, (nint)(rows - s0) * n, ref pack);
+            for (int group = gLo; group < gHi; group++)
             {
-                // Column chunks aligned to the vector width (from the chunk holding column i0): the lanes left of
-                // the diagonal are computed and dropped by StoreUpper.
-                // Chunks of three vectors, the rest as chunks of two (eight accumulators still cover the FMA
-                // latency); a single vector chunk (four chains: half speed) only when one is left in all.
-                int c = i0 / w * w;
-                int q = (n - c) / w;
-                int threes = q % 3 == 1 && q >= 4 ? (q - 4) / 3 : q / 3;
-                for (int t = 0; t < threes; t++, c += 3 * w) GramTile4<ThreeChunks>(ref xb, kc, n, gram, i0, c);
-                for (; c + 2 * w <= n; c += 2 * w) GramTile4<TwoChunks>(ref xb, kc, n, gram, i0, c);
-                for (; c + w <= n; c += w) GramTile4<OneChunk>(ref xb, kc, n, gram, i0, c);
-                if (c < n) GramEdge4(ref xb, kc, n, gram, i0, c);
+                var (p, k) = GramGroup(q, group);
+                int c = p * w;
+                ref double b = ref Unsafe.Add(ref pack, (nint)p * (nint)panel);
+                bool padded = c + k * w > n;
+                for (int t = 0; t < p; t++)
+                {
+                    ref double a = ref Unsafe.Add(ref pack, (nint)t * (nint)panel);
+                    if (padded) GramEdgeTile(k, ref a, ref b, panel, kc, gram, n, t * w, c, scratch);
+                    else GramTile(k, ref a, ref b, panel, kc, ref Unsafe.Add(ref g, (nint)t * w * n + c), (nuint)n, false);
+                }
+                for (int m = 0; m < k; m++)
+                {
+                    int i0 = c + m * w;
+                    ref double d = ref Unsafe.Add(ref pack, (nint)(p + m) * (nint)panel);
+                    if (padded) GramEdgeTile(k - m, ref d, ref d, panel, kc, gram, n, i0, i0, scratch);
+                    else GramTile(k - m, ref d, ref d, panel, kc, ref Unsafe.Add(ref g, (nint)i0 * n + i0), (nuint)n, true);
+                }
             }
-            for (int i = i0; i < iHi; i++)
-                for (int j = i; j < n; j++) gram[i * n + j] = GramEntry(ref xb, kc, n, gram[i * n + j], i, j);
         }
     }
 
-    /// <summary>The last <c>n - c &lt; 8</c> columns of rows <c>i0 .. i0 + 3</c>: per column <c>j</c> one
-    /// <c>Vector256</c> chain over the four rows (lane <c>l</c>: entry <c>(i0 + l, j)</c>, the scalar chain's
-    /// operations), the columns' chains interleaved; lanes left of the diagonal are dropped.</summary>
-    private static void GramEdge4(ref double x, int rows, int n, Span<double> gram, int i0, int c)
+    private static void GramTile(int k, ref double a, ref double b, nuint panel, int kc, ref double c, nuint ldc, bool diagonal)
     {
-        int cols = n - c;
-        Span<Vector256<double>> acc = stackalloc Vector256<double>[8];
-        for (int jj = 0; jj < cols; jj++)
+        if (k == 3) GramTile8<ThreeChunks>(ref a, ref b, panel, kc, ref c, ldc, diagonal);
+        else if (k == 2) GramTile8<TwoChunks>(ref a, ref b, panel, kc, ref c, ldc, diagonal);
+        else GramTile8<OneChunk>(ref a, ref b, panel, kc, ref c, ldc, diagonal);
+    }
+
+    /// <summary>A tile of rows <c>i0 .. i0 + 7</c> by <c>k</c> panels from column <c>c</c> that crosses the last column:
+    /// its entries <c>(i, j)</c>, <c>i &lt;= j &lt; n</c>, go through <paramref name="scratch"/>
+    /// (the other lanes are computed there and dropped).</summary>
+    private static void GramEdgeTile(int k, ref double a, ref double b, nuint panel, int kc, Span<double> gram, int n, int i0, int c,
+                                     Span<double> scratch)
+    {
+        const int w = 8, ld = 3 * w;
+        int rEnd = Math.Min(w, n - i0), jEnd = Math.Min(c + k * w, n);
+        for (int r = 0; r < rEnd; r++)
+            for (int j = Math.Max(c, i0 + r); j < jEnd; j++) scratch[r * ld + j - c] = gram[(i0 + r) * n + j];
+        GramTile(k, ref a, ref b, panel, kc, ref MemoryMarshal.GetReference(scratch), ld, false);
+        for (int r = 0; r < rEnd; r++)
+            for (int j = Math.Max(c, i0 + r); j < jEnd; j++) gram[(i0 + r) * n + j] = scratch[r * ld + j - c];
+    }
+
+    /// <summary>Packs <paramref name="panels"/> panels of the <c>kc x n</c> block at <paramref name="x"/>: panel <c>p</c>
+    /// at <c>p kc 8</c>, row <c>s</c> of it the 8 values <c>x[s, 8p .. 8p + 8)</c> (zeros beyond column <c>n</c>);
+    /// <paramref name="available"/> doubles from <paramref name="x"/> on may be read.</summary>
+    private static void GramPack(ref double x, int kc, int n, int panels, nint available, ref double pack)
+    {
+        const int w = 8;
+        for (int p = 0; p < panels; p++)
         {
-            int j = c + jj;
-            acc[jj] = Vector256.Create(gram[i0 * n + j], gram[(i0 + 1) * n + j], gram[(i0 + 2) * n + j], gram[(i0 + 3) * n + j]);
-        }
-        ref double xi = ref Unsafe.Add(ref x, i0);
-        ref double xc = ref Unsafe.Add(ref x, c);
-        nuint o = 0, un = (nuint)n;
-        for (int s = 0; s < rows; s++, o += un)
-        {
-            var v = Vector256.LoadUnsafe(ref xi, o);
-            for (int jj = 0; jj < cols; jj++)
-                acc[jj] = Vector256.FusedMultiplyAdd(v, Vector256.Create(Unsafe.Add(ref xc, o + (nuint)jj)), acc[jj]);
-        }
-        for (int jj = 0; jj < cols; jj++)
-        {
-            int j = c + jj;
-            for (int l = 0; l < 4 && i0 + l <= j; l++) gram[(i0 + l) * n + j] = acc[jj][l];
+            ref double d = ref Unsafe.Add(ref pack, (nint)p * kc * w);
+            int c = p * w;
+            if (c + w <= n)
+            {
+                for (int s = 0; s < kc; s++)
+                    Vector512.LoadUnsafe(ref x, (nuint)((nint)s * n + c)).StoreUnsafe(ref d, (nuint)(s * w));
+                continue;
+            }
+            // the last, partial panel: a whole vector read where it stays inside x, its lanes past column n zeroed
+            var keep = Vector512.LessThan(Vector512<double>.Indices, Vector512.Create((double)(n - c)));
+            int s0 = 0;
+            for (; s0 < kc && (nint)s0 * n + c + w <= available; s0++)
+                Vector512.ConditionalSelect(keep, Vector512.LoadUnsafe(ref x, (nuint)((nint)s0 * n + c)), Vector512<double>.Zero)
+                    .StoreUnsafe(ref d, (nuint)(s0 * w));
+            for (int s = s0; s < kc; s++)
+                for (int l = 0; l < w; l++)
+                    Unsafe.Add(ref d, s * w + l) = c + l < n ? Unsafe.Add(ref x, (nint)s * n + c + l) : 0.0;
         }
     }
 
-    private static double GramEntry(ref double x, int rows, int n, double acc, int i, int j)
-    {
-        for (int s = 0; s < rows; s++)
-        {
-            nint o = (nint)s * n;
-            acc = Math.FusedMultiplyAdd(Unsafe.Add(ref x, o + i), Unsafe.Add(ref x, o + j), acc);
-        }
-        return acc;
-    }
+    [ThreadStatic] private static double[]? gramPack;
 
-    /// <summary>Stores the lanes <c>j &gt;= i</c> of the chunk <c>gram[i, c .. c + w)</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreUpper(Vector512<double> v, Span<double> gram, int n, int i, int c)
+    /// <summary>This thread's pack buffer of at least <paramref name="length"/> doubles from a 64-byte boundary (a pinned
+    /// array, grown when too short).</summary>
+    private static unsafe ref double GramPackBuffer(int length)
     {
-        if (c >= i) { v.CopyTo(gram.Slice(i * n + c, Vector512<double>.Count)); return; }
-        for (int l = i - c; l < Vector512<double>.Count; l++) gram[i * n + c + l] = v[l];
+        var buffer = gramPack;
+        if (buffer is null || buffer.Length < length + 7)
+            gramPack = buffer = GC.AllocateUninitializedArray<double>(length + 7, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return ref buffer[(int)((64 - (address & 63)) & 63) / 8];
     }
 
     /// <summary>The number of vector chunks of a register tile, a constant of the JIT-specialised tile.</summary>
@@ -237,65 +295,94 @@ public static class MixtureKernels
     private struct TwoChunks : ITileChunks { public static int Count => 2; }
     private struct ThreeChunks : ITileChunks { public static int Count => 3; }
 
-    /// <summary>The register tile of rows <c>i0 .. i0 + 3</c> by <c>T.Count</c> vector chunks from column <c>c</c>
-    /// (specialised per <c>T</c>: the branches on the constant count vanish, the accumulators stay in registers).</summary>
-    private static void GramTile4<T>(ref double x, int rows, int n, Span<double> gram, int i0, int c) where T : struct, ITileChunks
+    /// <summary>The register tile of 8 rows by <c>T.Count</c> column panels: <paramref name="a"/> the packed panel of the
+    /// rows, <paramref name="b"/> the first packed panel of the columns (the next ones <paramref name="panel"/> doubles
+    /// apart), <paramref name="c"/> the tile's first entry, rows <paramref name="ldc"/> apart. Specialised per <c>T</c>:
+    /// the branches on the constant count vanish and the up to 24 accumulators, the 3 column vectors and the broadcast
+    /// fit the 32 vector registers. A <paramref name="diagonal"/> tile starts on the diagonal (its first panel is its
+    /// rows' own): the lanes <c>l &lt; r</c> of its row <c>r</c>'s first vector lie in the lower triangle and are stored
+    /// back as they were.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GramTile8<T>(ref double a, ref double b, nuint panel, int kc, ref double c, nuint ldc, bool diagonal) where T : struct, ITileChunks
     {
-        const int w = 8;
-        int k = T.Count;
-        ref double g = ref MemoryMarshal.GetReference(gram);
-        nuint r0 = (nuint)(i0 * n + c), r1 = r0 + (nuint)n, r2 = r1 + (nuint)n, r3 = r2 + (nuint)n;
-        Vector512<double> a01 = default, a11 = default, a21 = default, a31 = default, a02 = default, a12 = default, a22 = default, a32 = default;
-        var a00 = Vector512.LoadUnsafe(ref g, r0); var a10 = Vector512.LoadUnsafe(ref g, r1);
-        var a20 = Vector512.LoadUnsafe(ref g, r2); var a30 = Vector512.LoadUnsafe(ref g, r3);
-        if (k > 1)
+        const nuint w = 8;
+        GramLoadRow<T>(ref c, 0 * ldc, out var c00, out var c01, out var c02);
+        GramLoadRow<T>(ref c, 1 * ldc, out var c10, out var c11, out var c12);
+        GramLoadRow<T>(ref c, 2 * ldc, out var c20, out var c21, out var c22);
+        GramLoadRow<T>(ref c, 3 * ldc, out var c30, out var c31, out var c32);
+        GramLoadRow<T>(ref c, 4 * ldc, out var c40, out var c41, out var c42);
+        GramLoadRow<T>(ref c, 5 * ldc, out var c50, out var c51, out var c52);
+        GramLoadRow<T>(ref c, 6 * ldc, out var c60, out var c61, out var c62);
+        GramLoadRow<T>(ref c, 7 * ldc, out var c70, out var c71, out var c72);
+        for (nuint o = 0, end = (nuint)kc * w; o < end; o += w)
         {
-            a01 = Vector512.LoadUnsafe(ref g, r0 + w); a11 = Vector512.LoadUnsafe(ref g, r1 + w);
-            a21 = Vector512.LoadUnsafe(ref g, r2 + w); a31 = Vector512.LoadUnsafe(ref g, r3 + w);
+            var b0 = Vector512.LoadUnsafe(ref b, o);
+            var b1 = T.Count > 1 ? Vector512.LoadUnsafe(ref b, panel + o) : default;
+            var b2 = T.Count > 2 ? Vector512.LoadUnsafe(ref b, 2 * panel + o) : default;
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 0), b0, b1, b2, ref c00, ref c01, ref c02);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 1), b0, b1, b2, ref c10, ref c11, ref c12);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 2), b0, b1, b2, ref c20, ref c21, ref c22);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 3), b0, b1, b2, ref c30, ref c31, ref c32);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 4), b0, b1, b2, ref c40, ref c41, ref c42);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 5), b0, b1, b2, ref c50, ref c51, ref c52);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 6), b0, b1, b2, ref c60, ref c61, ref c62);
+            GramFmaRow<T>(Unsafe.Add(ref a, o + 7), b0, b1, b2, ref c70, ref c71, ref c72);
         }
-        if (k > 2)
+        if (diagonal)
         {
-            a02 = Vector512.LoadUnsafe(ref g, r0 + 2 * w); a12 = Vector512.LoadUnsafe(ref g, r1 + 2 * w);
-            a22 = Vector512.LoadUnsafe(ref g, r2 + 2 * w); a32 = Vector512.LoadUnsafe(ref g, r3 + 2 * w);
+            c10 = GramKeepLower(c10, ref c, 1 * ldc, 1);
+            c20 = GramKeepLower(c20, ref c, 2 * ldc, 2);
+            c30 = GramKeepLower(c30, ref c, 3 * ldc, 3);
+            c40 = GramKeepLower(c40, ref c, 4 * ldc, 4);
+            c50 = GramKeepLower(c50, ref c, 5 * ldc, 5);
+            c60 = GramKeepLower(c60, ref c, 6 * ldc, 6);
+            c70 = GramKeepLower(c70, ref c, 7 * ldc, 7);
         }
-        ref double xi = ref Unsafe.Add(ref x, i0);
-        ref double xc = ref Unsafe.Add(ref x, c);
-        nuint o = 0, un = (nuint)n;
-        for (int s = 0; s < rows; s++, o += un)
-        {
-            var xa = Vector512.LoadUnsafe(ref xc, o);
-            var xb = k > 1 ? Vector512.LoadUnsafe(ref xc, o + w) : default;
-            var xd = k > 2 ? Vector512.LoadUnsafe(ref xc, o + 2 * w) : default;
-            var b = Vector512.Create(Unsafe.Add(ref xi, o));
-            a00 = Vector512.FusedMultiplyAdd(b, xa, a00);
-            if (k > 1) a01 = Vector512.FusedMultiplyAdd(b, xb, a01);
-            if (k > 2) a02 = Vector512.FusedMultiplyAdd(b, xd, a02);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 1));
-            a10 = Vector512.FusedMultiplyAdd(b, xa, a10);
-            if (k > 1) a11 = Vector512.FusedMultiplyAdd(b, xb, a11);
-            if (k > 2) a12 = Vector512.FusedMultiplyAdd(b, xd, a12);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 2));
-            a20 = Vector512.FusedMultiplyAdd(b, xa, a20);
-            if (k > 1) a21 = Vector512.FusedMultiplyAdd(b, xb, a21);
-            if (k > 2) a22 = Vector512.FusedMultiplyAdd(b, xd, a22);
-            b = Vector512.Create(Unsafe.Add(ref xi, o + 3));
-            a30 = Vector512.FusedMultiplyAdd(b, xa, a30);
-            if (k > 1) a31 = Vector512.FusedMultiplyAdd(b, xb, a31);
-            if (k > 2) a32 = Vector512.FusedMultiplyAdd(b, xd, a32);
-        }
-        StoreUpper(a00, gram, n, i0, c); StoreUpper(a10, gram, n, i0 + 1, c);
-        StoreUpper(a20, gram, n, i0 + 2, c); StoreUpper(a30, gram, n, i0 + 3, c);
-        if (k > 1)
-        {
-            StoreUpper(a01, gram, n, i0, c + w); StoreUpper(a11, gram, n, i0 + 1, c + w);
-            StoreUpper(a21, gram, n, i0 + 2, c + w); StoreUpper(a31, gram, n, i0 + 3, c + w);
-        }
-        if (k > 2)
-        {
-            StoreUpper(a02, gram, n, i0, c + 2 * w); StoreUpper(a12, gram, n, i0 + 1, c + 2 * w);
-            StoreUpper(a22, gram, n, i0 + 2, c + 2 * w); StoreUpper(a32, gram, n, i0 + 3, c + 2 * w);
-        }
+        GramStoreRow<T>(ref c, 0 * ldc, c00, c01, c02);
+        GramStoreRow<T>(ref c, 1 * ldc, c10, c11, c12);
+        GramStoreRow<T>(ref c, 2 * ldc, c20, c21, c22);
+        GramStoreRow<T>(ref c, 3 * ldc, c30, c31, c32);
+        GramStoreRow<T>(ref c, 4 * ldc, c40, c41, c42);
+        GramStoreRow<T>(ref c, 5 * ldc, c50, c51, c52);
+        GramStoreRow<T>(ref c, 6 * ldc, c60, c61, c62);
+        GramStoreRow<T>(ref c, 7 * ldc, c70, c71, c72);
     }
+
+    /// <summary>Row <c>r</c> of a tile's accumulators: <c>T.Count</c> vectors from <paramref name="o"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramLoadRow<T>(ref double c, nuint o, out Vector512<double> x0, out Vector512<double> x1, out Vector512<double> x2)
+        where T : struct, ITileChunks
+    {
+        x0 = Vector512.LoadUnsafe(ref c, o);
+        x1 = T.Count > 1 ? Vector512.LoadUnsafe(ref c, o + 8) : default;
+        x2 = T.Count > 2 ? Vector512.LoadUnsafe(ref c, o + 16) : default;
+    }
+
+    /// <summary>One sample's step of a tile row: <c>x_k = fma(a, b_k, x_k)</c>, <c>k &lt; T.Count</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramFmaRow<T>(double a, Vector512<double> b0, Vector512<double> b1, Vector512<double> b2,
+                                      ref Vector512<double> x0, ref Vector512<double> x1, ref Vector512<double> x2) where T : struct, ITileChunks
+    {
+        var t = Vector512.Create(a);
+        x0 = Vector512.FusedMultiplyAdd(t, b0, x0);
+        if (T.Count > 1) x1 = Vector512.FusedMultiplyAdd(t, b1, x1);
+        if (T.Count > 2) x2 = Vector512.FusedMultiplyAdd(t, b2, x2);
+    }
+
+    /// <summary>Stores row <c>r</c> of a tile's accumulators back at <paramref name="o"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GramStoreRow<T>(ref double c, nuint o, Vector512<double> x0, Vector512<double> x1, Vector512<double> x2)
+        where T : struct, ITileChunks
+    {
+        x0.StoreUnsafe(ref c, o);
+        if (T.Count > 1) x1.StoreUnsafe(ref c, o + 8);
+        if (T.Count > 2) x2.StoreUnsafe(ref c, o + 16);
+    }
+
+    /// <summary><paramref name="v"/> with its lanes <c>l &lt; r</c> replaced by the stored ones at <paramref name="o"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> GramKeepLower(Vector512<double> v, ref double c, nuint o, int r) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512<double>.Indices, Vector512.Create((double)r)), v, Vector512.LoadUnsafe(ref c, o));
 
     /// <summary>Plain-loop reference of <see cref="AccumulateGramUpperBlock"/> (one fused multiply-add per term, in the order
     /// <c>s = 0, 1, ...</c>).</summary>

@@ -66,6 +66,38 @@ let blockTests =
                     let g = Array.copy g0
                     MixtureKernels.AccumulateGramUpperBlockParallel(x, rows, n, g, threads)
                     Expect.sequenceEqual g single (sprintf "rows %d, n %d, %d threads" rows n threads))
+        testCase "blocked Gram: same bits at the panel, group and sample-block edges, lower triangle kept bit for bit" (fun () ->
+            // n around multiples of the 8-column panel and of the 3-panel group (q = ceil(n / 8) with q % 3 = 1 takes
+            // groups of two), rows around the 128-sample block; the lower triangle holds NaNs of distinct payloads.
+            let rng = Random 9
+            let bits (a: float[]) = a |> Array.map BitConverter.DoubleToInt64Bits
+            for n in [ 2; 7; 8; 9; 15; 24; 25; 31; 32; 33; 40; 48; 49; 56; 57; 63; 97; 240 ] do
+                for rows in [ 1; 2; 127; 128; 129; 257 ] do
+                    let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
+                    let g0 =
+                        Array.init (n * n) (fun e ->
+                            if e % n >= e / n then rng.NextDouble() else BitConverter.Int64BitsToDouble(0x7FF8000000000000L ||| int64 e))
+                    let g1 = Array.copy g0
+                    let g2 = Array.copy g0
+                    MixtureKernels.AccumulateGramUpperBlock(ReadOnlySpan x, rows, n, Span g1)
+                    MixtureKernels.AccumulateGramUpperBlockReference(ReadOnlySpan x, rows, n, Span g2)
+                    Expect.sequenceEqual (bits g1) (bits g2) (sprintf "rows %d, n %d" rows n)
+                    for threads in [ 2; 3 ] do
+                        let g = Array.copy g0
+                        MixtureKernels.AccumulateGramUpperBlockParallel(x, rows, n, g, threads)
+                        Expect.sequenceEqual (bits g) (bits g2) (sprintf "rows %d, n %d, %d threads" rows n threads))
+        testProperty "blocked Gram on 1, 2 and 3 threads: the plain loop's bits for any shape" <| fun (rowsSeed: byte) (nSeed: byte) (seed: int) ->
+            let rows, n = int rowsSeed % 150, 1 + int nSeed % 70
+            let rng = Random seed
+            let x = Array.init (rows * n) (fun _ -> rng.NextDouble() - 0.5)
+            let g0 = Array.init (n * n) (fun _ -> rng.NextDouble())
+            let expected = Array.copy g0
+            MixtureKernels.AccumulateGramUpperBlockReference(ReadOnlySpan x, rows, n, Span expected)
+            [ 1; 2; 3 ]
+            |> List.forall (fun threads ->
+                let g = Array.copy g0
+                MixtureKernels.AccumulateGramUpperBlockParallel(x, rows, n, g, threads)
+                Array.map BitConverter.DoubleToInt64Bits g = Array.map BitConverter.DoubleToInt64Bits expected)
         testCase "batched projections equal their plain-loop reference" (fun () ->
             let rng = Random 8
             for (rows, d, c) in [ (1, 1, 1); (7, 20, 6); (8, 3, 2); (256, 20, 6); (37, 9, 13) ] do
