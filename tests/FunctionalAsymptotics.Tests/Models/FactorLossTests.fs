@@ -70,4 +70,20 @@ let tests =
             let jac = DenseMatrix.Create(tb.Length, hor.Length, fun i j -> Linalg.inner tb.[i] (desc.Differential aStar hor.[j]))
             Expect.isLessThan (Linalg.maxAbs (Linalg.sym hH - jac.Transpose() * hR * jac)) 1e-6 "pulled-back Riemannian Hessian"
             Expect.isGreaterThan (Linalg.maxAbs (Linalg.sym hH - jac.Transpose() * hE * jac)) 1e-3 "not the Euclidean-only one")
+        testCase "Factor.hessianVectorFor (structured, partially applied) = central differences of the gradient S^-1 A - S^-1 Sigma S^-1 A" (fun () ->
+            let rng = Random 17
+            let gradient (sigma: Matrix<float>) (a: Matrix<float>) =
+                let si = (Linalg.eye d + a * a.Transpose()).Inverse()
+                si * a - si * sigma * si * a
+            for _ in 1 .. 5 do
+                let a = randomA rng
+                let x = Linalg.randn rng (d + 4) d
+                let sigma = x.TransposeThisAndMultiply x / float (d + 4)
+                let hv = Factor.hessianVectorFor sigma a
+                for _ in 1 .. 3 do
+                    let e = randomA rng
+                    let h = 1e-5
+                    let fd = (gradient sigma (a + h * e) - gradient sigma (a - h * e)) / (2.0 * h)
+                    let exact = hv e
+                    Expect.isLessThan ((exact - fd).FrobeniusNorm() / exact.FrobeniusNorm()) 1e-8 "Hessian-vector product")
     ]

@@ -113,11 +113,19 @@ module Factor =
     /// moment `Sigma` (per sample `x x^T`; the loss is linear in `Sigma`, so the empirical Hessian is this at
     /// the sample second moment). `dS = E A^T + A E^T`:
     /// `-S^-1 dS S^-1 A + S^-1 E + S^-1 dS S^-1 Sigma S^-1 A + S^-1 Sigma S^-1 dS S^-1 A - S^-1 Sigma S^-1 E`.
-    let hessianVectorFor (sigma: Matrix<float>) (a: Matrix<float>) (e: Matrix<float>) =
+    /// With `P = S^-1 A`, `Q = S^-1 Sigma S^-1 A` and `dS X = E (A^T X) + A (E^T X)` (no `d x d` matrix `dS`) this is
+    /// `S^-1 (E - dS P + dS Q) + S^-1 Sigma S^-1 (dS P - E)`. Partially applied to `sigma` and `a` it computes
+    /// `S^-1`, `S^-1 Sigma S^-1`, `P` and `Q` once; each product then costs `O(d^2 k)`.
+    let hessianVectorFor (sigma: Matrix<float>) (a: Matrix<float>) : Matrix<float> -> Matrix<float> =
         let sinv = (Linalg.eye a.RowCount + a * a.Transpose()).Inverse()
-        let ds = e * a.Transpose() + a * e.Transpose()
         let sss = sinv * sigma * sinv
-        -(sinv * ds * sinv * a) + sinv * e + sinv * ds * sss * a + sss * ds * sinv * a - sss * e
+        let p = sinv * a
+        let q = sss * a
+        let atp, atq = a.TransposeThisAndMultiply p, a.TransposeThisAndMultiply q
+        fun e ->
+            let dsP = e * atp + a * e.TransposeThisAndMultiply p
+            let dsQ = e * atq + a * e.TransposeThisAndMultiply q
+            sinv * (e - dsP + dsQ) + sss * (dsP - e)
 
     let private outer (x: float[]) = let v = DenseVector(x) in v.OuterProduct v
 
