@@ -137,7 +137,7 @@ module PredictiveLaw =
                             let k = Array.BinarySearch(cumulative, rng.NextDouble() * total)
                             min (rows - 1) (if k >= 0 then k + 1 else ~~~k)
                     let o = i * tri
-                    for e in 0 .. tri - 1 do acc.[e] <- acc.[e] + z.[o + e]
+                    System.Numerics.Tensors.TensorPrimitives.Add(ReadOnlySpan acc, ReadOnlySpan(z, o, tri), Span acc)
                 let mutable e = 0
                 for a in 0 .. p - 1 do
                     for b in 0 .. a do
